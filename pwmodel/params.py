@@ -1,0 +1,259 @@
+"""Parameter registry: every model input with its symbol, unit, meaning, default and source.
+
+Each :class:`Param` carries a SymPy symbol (the model expressions are written
+in these symbols), a unit (also the suffix of its name), a one-line meaning,
+a default value, plausible bounds, and the provenance of the default: a row
+of ``data/reference/*.csv`` (file and the identifying columns), a
+measurement in ``data/``, kernel source, or a stated modelling assumption.
+
+Values are resolved in three layers (:func:`resolve`): registry defaults, a
+machine profile's hardware values (each with its own source), and per-call
+overrides. Unknown names, non-finite or out-of-bounds values are refused with
+a :class:`~pwmodel.errors.PwmodelError` that names the parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import sympy as sp
+
+from pwmodel.errors import PwmodelError
+
+REF = "data/reference/"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter. ``name`` ends in its unit (``_ns``, ``_hz``, ...)."""
+
+    name: str
+    unit: str
+    meaning: str
+    default: float
+    bounds: tuple[float, float]
+    source: str
+    latex: str | None = None
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return SYMBOLS[self.name]
+
+
+def _p(name: str, unit: str, meaning: str, default: float, lo: float, hi: float,
+       source: str, latex: str | None = None) -> Param:
+    return Param(name, unit, meaning, float(default), (float(lo), float(hi)), source, latex)
+
+
+# Cycles-per-op figures from the reference set, converted with the machine's
+# clock where a profile supplies one. 1 thread rows = uncontended.
+_ATOMIC_SRC = (REF + "concurrency_hierarchy_costs.csv: implementation='atomic add', threads=1; "
+               "median of the x86 rows skl 18.2 and icl 20.1 cycles = 19.15 cycles, at 3.0 GHz")
+_TLS_SRC = (REF + "concurrency_hierarchy_costs.csv: implementation='tls add', threads=1 "
+            "(a non-atomic per-thread add, as preempt_count inc/dec); median of skl 5.2 and "
+            "icl 4.0 cycles = 4.6 cycles per add, x2 (inc+dec) at 3.0 GHz")
+
+PARAMS: dict[str, Param] = {p.name: p for p in [
+    # ---- clock and fast path -------------------------------------------------
+    _p("freq_hz", "Hz", "core clock used to convert cycles to ns", 3.0e9, 5e8, 6e9,
+       "assumption: 3.0 GHz generic; every bundled machine profile states its own", r"f"),
+    _p("preempt_ns", "ns", "preempt_count inc + dec pair (local_lock on !PREEMPT_RT)",
+       2 * 4.6 / 3.0, 0.0, 20.0, _TLS_SRC, r"t_{\mathrm{pre}}"),
+    _p("atomic_rmw_ns", "ns", "one uncontended locked read-modify-write (spin_lock acquire)",
+       19.15 / 3.0, 0.5, 100.0, _ATOMIC_SRC, r"t_{\mathrm{atom}}"),
+    _p("static_key_ns", "ns", "static-key branch of pw_lock_local() with pwlocks=0 or 1",
+       1.0 / 3.0, 0.0, 5.0,
+       "assumption: 1 cycle at 3.0 GHz, middle of the '0-2 cycles' of design/MODEL.md",
+       r"t_{\mathrm{key}}"),
+    _p("per_cpu_ptr_ns", "ns", "per_cpu_ptr(smp_processor_id()) in place of this_cpu_ptr()",
+       1.0 / 3.0, 0.0, 5.0,
+       "assumption: 1 cycle at 3.0 GHz (one extra per-CPU offset load, usually L1 hit and "
+       "off the critical path)", r"t_{\mathrm{pcp}}"),
+    _p("call_ns", "ns", "call + return around spin_lock/unlock when not inlined (per op)",
+       5.0 / 3.0, 0.0, 20.0,
+       REF + "pw_series_numbers.csv: 'extra cost per lock/unlock with inlined spinlocks' "
+       "4-14 cycles (LPC 2023 study); 5 cycles at 3.0 GHz assumed for the call pair",
+       r"t_{\mathrm{call}}"),
+    _p("base_op_ns", "ns", "the local operation itself under local_lock (everything but the lock)",
+       20.0, 0.0, 1e5,
+       "assumption: kmalloc fast path 60 cycles at 3.0 GHz (" + REF +
+       "kmalloc_locallock_vs_spinlock_cycles.csv, unpatched) as a typical per-CPU op",
+       r"t_{\mathrm{op}}"),
+    # ---- coherence -----------------------------------------------------------
+    _p("c2c_ns", "ns", "core-to-core line transfer, requester to target (pair-class value)",
+       51.3, 1.0, 2000.0,
+       REF + "c2c_latency.csv: Intel Xeon Platinum 8375C same_socket median 51.3 ns "
+       "(machine profiles give one value per pair class)", r"t_{\mathrm{c2c}}"),
+    _p("lines_lock", "lines", "cache lines of the per-CPU lock", 1, 1, 4,
+       "kernel source: spinlock_t (qspinlock, 4 bytes) without lockdep fits in one line"),
+    _p("lines_batch_hdr", "lines", "folio_batch header lines touched per non-empty batch", 1, 0, 8,
+       "kernel source: struct folio_batch {nr, i, percpu_pvec_drained, folios[31]} header"),
+    _p("lines_per_item", "lines", "batch-array lines per folio pointer (8 B of a 64 B line)",
+       0.125, 0.0, 1.0, "kernel source: folios[] holds 8-byte pointers, 64-byte lines"),
+    _p("folio_lines_per_item", "lines", "struct folio lines written per drained folio",
+       1, 0, 4,
+       "kernel source: folio_batch_move_lru() -> lruvec_add_folio() writes folio->flags and "
+       "folio->lru, both in the first 64 bytes of struct folio"),
+    _p("lines_check", "lines", "per-CPU lines read by cpu_needs_mm_drain() for one CPU", 7, 1, 16,
+       "kernel source (seed patch): 6 folio_batch counts of cpu_fbatches + mlock_fbatch "
+       "(need_mlock_drain), each batch header in its own line"),
+    # ---- call-site work ------------------------------------------------------
+    _p("batch_items", "folios", "folios in a non-empty batch at drain time", 15.5, 1, 31,
+       "kernel source: PAGEVEC_SIZE 31 (include/linux/pagevec.h); assumption: uniform fill, mean 15.5"),
+    _p("item_drain_ns", "ns", "work per folio in folio_batch_move_lru() with hot caches",
+       50.0, 1.0, 5000.0,
+       "assumption: ~150 cycles per folio (lruvec_add_folio + stats); calibrate from traces"),
+    _p("lru_hold_fraction", "1", "share of the per-folio work done under the lruvec lru_lock",
+       0.8, 0.0, 1.0, "assumption: lock taken once per batch, list and stat updates under it"),
+    _p("local_cs_ns", "ns", "local critical section under the per-CPU lock (one batch add)",
+       30.0, 1.0, 1e5, "assumption: folio_batch_add + checks, ~100 cycles"),
+    # ---- rates -----------------------------------------------------------
+    _p("local_rate_hz", "Hz", "local fast-path operations per second on one CPU", 1e6, 0.0, 1e9,
+       "assumption: 1e6 folio batch operations/s on a busy CPU (sweep it)"),
+    _p("remote_rate_hz", "Hz", "remote drains of one CPU per second (lru_add_drain_all calls)",
+       10.0, 0.0, 1e6,
+       REF + "pw_series_numbers.csv: 'drain rate in test' ~100/s for drain_all_pages under "
+       "netperf+hackbench; 10/s assumed for lru_add_drain_all"),
+    _p("dirty_fraction", "1", "fraction of online CPUs with a non-empty batch at drain time",
+       0.5, 0.0, 1.0, "assumption: half the CPUs dirty (sweep it)"),
+    # ---- wake-up path --------------------------------------------------------
+    _p("ipi_ns", "ns", "IPI send to handler entry on the target (one way)", 1317.0, 50.0, 1e6,
+       REF + "ipi_latency.csv: KVM guest, IPIv enabled, Normal IPI (1 remote vCPU) 1317.0 ns; "
+       "bare-metal figures are unpublished, so this is an upper bound for bare metal"),
+    _p("queue_work_ns", "ns", "queue_work_on() on the requester: pool lock, insert, kick",
+       500.0, 10.0, 1e6,
+       "assumption: ~1500 cycles including the IPI send; calibrated from traces (queue spacing)"),
+    _p("kworker_switch_ns", "ns", "one context switch into or out of the kworker on the target",
+       1500.0, 50.0, 1e6,
+       REF + "pw_series_numbers.csv: 'extra latency oslat->kworker->oslat' 7 us on a recent "
+       "Xeon for the whole interruption; assumption: 2 x 1.5 us switches + 4 us irq/work"),
+    _p("kworker_irq_ns", "ns", "interrupt entry/exit and wake-up on the target for a work item",
+       4000.0, 0.0, 1e6,
+       REF + "pw_series_numbers.csv: vmstat v8 7 us interruption minus 2 switches (assumption)"),
+    _p("requester_wakeup_ns", "ns", "flush_work() completion: waking the sleeping requester",
+       3000.0, 10.0, 1e7,
+       "assumption: IPI + switch on the requester CPU; calibrated from futex round trips"),
+    _p("mutex_ns", "ns", "uncontended mutex lock + unlock of the global drain mutex", 20.9, 1.0, 1e5,
+       REF + "concurrency_hierarchy_costs.csv: skl 'mutex add' threads=1 20.9 ns"),
+    _p("idle_exit_shallow_ns", "ns", "exit latency of the shallow idle state (C1)", 1000.0, 0.0, 1e7,
+       REF + "cpuidle_states.csv: icx_cstates C1 exit 1 us"),
+    _p("idle_exit_deep_ns", "ns", "exit latency of the deepest idle state", 170000.0, 0.0, 1e7,
+       REF + "cpuidle_states.csv: icx_cstates C6 exit 170 us"),
+    _p("p_deep_idle", "1", "probability an idle target is in its deepest state", 0.5, 0.0, 1.0,
+       "assumption: menu governor on a long-idle housekeeping CPU (sweep it)"),
+    _p("tick_hz", "Hz", "scheduler tick frequency (CONFIG_HZ)", 1000.0, 100.0, 1000.0,
+       "assumption: CONFIG_HZ=1000 (Fedora/RHEL); machine profiles may state theirs"),
+    _p("dl_runtime_ns", "ns", "fair deadline server runtime per period", 50e6, 0.0, 1e10,
+       REF + "sched_starvation_defaults.csv: fair_server (dl_server) runtime 50 ms"),
+    _p("dl_period_ns", "ns", "fair deadline server period", 1000e6, 1e6, 1e10,
+       REF + "sched_starvation_defaults.csv: fair_server (dl_server) period 1000 ms"),
+    _p("rt_runtime_ns", "ns", "RT throttling: runtime per period (sched_rt_runtime_us)", 950e6, 0.0, 1e10,
+       REF + "sched_starvation_defaults.csv: sched_rt_runtime_us 950000"),
+    _p("rt_period_ns", "ns", "RT throttling period (sched_rt_period_us)", 1000e6, 1e6, 1e10,
+       REF + "sched_starvation_defaults.csv: sched_rt_period_us 1000000"),
+    _p("p_wakeup_preempt", "1", "probability the woken kworker preempts a busy SCHED_OTHER task at once",
+       1.0, 0.0, 1.0,
+       "assumption: EEVDF wake-up preemption of a nice-0 kworker against a long-running task"),
+    # ---- budgets -------------------------------------------------------------
+    _p("budget_ns", "ns", "latency budget of the isolated task", 20000.0, 1.0, 1e9,
+       REF + "pw_series_numbers.csv: 5G RAN latency requirement 20 us (vmstat v8 thread)"),
+]}
+
+SYMBOLS: dict[str, sp.Symbol] = {
+    name: sp.Symbol(name, nonnegative=True) for name in PARAMS
+}
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The SymPy symbol of parameter ``name``."""
+    check_names([name])
+    return SYMBOLS[name]
+
+
+def check_names(names: Iterable[str], *, where: str | None = None) -> None:
+    """Refuse unknown parameter names, suggesting the closest known one."""
+    for n in names:
+        if n not in PARAMS:
+            close = difflib.get_close_matches(n, PARAMS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PwmodelError(f"unknown parameter '{n}'{hint}", file=where, field=n)
+
+
+def check_value(name: str, value: object, *, where: str | None = None) -> float:
+    """Return ``value`` as float if finite and inside the parameter's bounds."""
+    p = PARAMS[name]
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise PwmodelError(f"expected a number in {p.unit}, found {value!r}",
+                           file=where, field=name) from None
+    if not math.isfinite(v):
+        raise PwmodelError(f"expected a finite number in {p.unit}, found {v}", file=where, field=name)
+    lo, hi = p.bounds
+    if not (lo <= v <= hi):
+        what = "negative " if v < 0 else ""
+        raise PwmodelError(f"{what}value {v:g} {p.unit} outside plausible bounds "
+                           f"[{lo:g}, {hi:g}] {p.unit}", file=where, field=name)
+    return v
+
+
+@dataclass(frozen=True)
+class ParamSet:
+    """Resolved parameter values with the source of each value."""
+
+    values: Mapping[str, float]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[name]
+
+    def with_overrides(self, overrides: Mapping[str, object] | None,
+                       source: str = "override") -> "ParamSet":
+        if not overrides:
+            return self
+        check_names(overrides)
+        vals = dict(self.values)
+        srcs = dict(self.sources)
+        for k, v in overrides.items():
+            vals[k] = check_value(k, v)
+            srcs[k] = source
+        return ParamSet(vals, srcs)
+
+    def subs(self) -> dict[sp.Symbol, float]:
+        return {SYMBOLS[k]: v for k, v in self.values.items()}
+
+
+def defaults() -> ParamSet:
+    return ParamSet({k: p.default for k, p in PARAMS.items()},
+                    {k: p.source for k, p in PARAMS.items()})
+
+
+def resolve(machine: "object | None" = None,
+            overrides: Mapping[str, object] | None = None) -> ParamSet:
+    """Registry defaults, then the machine profile's values, then ``overrides``."""
+    ps = defaults()
+    if machine is not None:
+        vals = dict(ps.values)
+        srcs = dict(ps.sources)
+        for k, (v, src) in machine.param_values().items():  # type: ignore[attr-defined]
+            vals[k] = v
+            srcs[k] = f"machine {machine.name}: {src}"  # type: ignore[attr-defined]
+        ps = ParamSet(vals, srcs)
+    return ps.with_overrides(overrides)
+
+
+def table() -> "object":
+    """The registry as a polars frame (name, unit, meaning, default, bounds, source)."""
+    import polars as pl
+    return pl.DataFrame({
+        "name": list(PARAMS),
+        "unit": [p.unit for p in PARAMS.values()],
+        "meaning": [p.meaning for p in PARAMS.values()],
+        "default": [p.default for p in PARAMS.values()],
+        "lower": [p.bounds[0] for p in PARAMS.values()],
+        "upper": [p.bounds[1] for p in PARAMS.values()],
+        "source": [p.source for p in PARAMS.values()],
+    })
