@@ -97,9 +97,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        1, 0, 4,
        "kernel source: folio_batch_move_lru() -> lruvec_add_folio() writes folio->flags and "
        "folio->lru, both in the first 64 bytes of struct folio"),
-    _p("lines_check", "lines", "per-CPU lines read by cpu_needs_mm_drain() for one CPU", 7, 1, 16,
-       "kernel source (seed patch): 6 folio_batch counts of cpu_fbatches + mlock_fbatch "
-       "(need_mlock_drain), each batch header in its own line"),
+    _p("lines_check", "lines", "modified lines cpu_needs_mm_drain() reads for one dirty CPU",
+       1.5, 0.0, 16,
+       "kernel source (seed patch): cpu_needs_mm_drain() returns at the first non-empty of 6 "
+       "batch counts + need_mlock_drain(); a dirty CPU usually has lru_add non-empty (1-2 lines "
+       "miss); clean CPUs' counters are unmodified (shared hits, not counted)"),
     # ---- call-site work ------------------------------------------------------
     _p("batch_items", "folios", "folios in a non-empty batch at drain time", 15.5, 1, 31,
        "kernel source: PAGEVEC_SIZE 31 (include/linux/pagevec.h); assumption: uniform fill, mean 15.5"),

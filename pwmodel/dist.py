@@ -1,0 +1,274 @@
+"""Latency distributions: a constant shift plus a finite mixture of components.
+
+Wake-up and time-to-run latencies are sums of constants (IPI, switches) and
+one random term whose shape depends on the isolation level: a choice among
+idle-state exit latencies (point masses), a residual tick (uniform), a
+throttling window (point mass at 0 mixed with a uniform), a fitted
+continuous family (lognormal, gamma, Weibull, shifted exponential), or an
+unbounded wait (a point mass at +inf). :class:`LatencyDist` represents
+``shift_ns + X`` with X drawn from the mixture, and gives the mean,
+quantiles, CDF, samples and the expected maximum of n independent draws
+(order statistics, used by the fan-out model).
+
+All values in ns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import integrate, optimize, stats
+
+from pwmodel.errors import PwmodelError
+
+
+@dataclass(frozen=True)
+class Component:
+    """One mixture component. ``kind`` is ``point`` (value ``a``), ``uniform`` (``a``..``b``)
+    or ``scipy`` (a frozen continuous scipy.stats distribution in ``rv``)."""
+
+    weight: float
+    kind: str
+    a: float = 0.0
+    b: float = 0.0
+    rv: object | None = None
+    label: str = ""
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        if self.kind == "point":
+            return (x >= self.a).astype(float)
+        if self.kind == "uniform":
+            if self.b <= self.a:
+                return (x >= self.a).astype(float)
+            return np.clip((x - self.a) / (self.b - self.a), 0.0, 1.0)
+        return self.rv.cdf(x)  # type: ignore[union-attr]
+
+    def mean(self) -> float:
+        if self.kind == "point":
+            return self.a
+        if self.kind == "uniform":
+            return 0.5 * (self.a + self.b)
+        return float(self.rv.mean())  # type: ignore[union-attr]
+
+    def second_moment(self) -> float:
+        if self.kind == "point":
+            return self.a ** 2
+        if self.kind == "uniform":
+            return (self.a ** 2 + self.a * self.b + self.b ** 2) / 3.0
+        rv = self.rv
+        return float(rv.var() + rv.mean() ** 2)  # type: ignore[union-attr]
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.kind == "point":
+            return np.full(n, self.a)
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b, n) if self.b > self.a else np.full(n, self.a)
+        return np.asarray(self.rv.rvs(size=n, random_state=rng), dtype=float)  # type: ignore[union-attr]
+
+    def support(self) -> tuple[float, float]:
+        if self.kind == "point":
+            return self.a, self.a
+        if self.kind == "uniform":
+            return self.a, self.b
+        lo, hi = self.rv.support()  # type: ignore[union-attr]
+        return float(lo), float(hi)
+
+
+def point(x: float, weight: float = 1.0, label: str = "") -> Component:
+    return Component(weight, "point", a=float(x), label=label)
+
+
+def uniform(a: float, b: float, weight: float = 1.0, label: str = "") -> Component:
+    if b < a:
+        raise PwmodelError(f"uniform component needs a <= b, found {a} > {b}")
+    return Component(weight, "uniform", a=float(a), b=float(b), label=label)
+
+
+def continuous(rv: object, weight: float = 1.0, label: str = "") -> Component:
+    return Component(weight, "scipy", rv=rv, label=label)
+
+
+class LatencyDist:
+    """``shift_ns`` + a mixture of components (weights are normalised)."""
+
+    def __init__(self, components: Sequence[Component], shift_ns: float = 0.0, name: str = "") -> None:
+        if not components:
+            raise PwmodelError("a latency distribution needs at least one component")
+        w = np.array([c.weight for c in components], dtype=float)
+        if np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
+            raise PwmodelError(f"mixture weights must be >= 0 and sum > 0, found {w.tolist()}")
+        if not math.isfinite(shift_ns) or shift_ns < 0:
+            raise PwmodelError(f"shift must be a finite latency >= 0 ns, found {shift_ns}")
+        w = w / w.sum()
+        self.components = tuple(Component(float(wi), c.kind, c.a, c.b, c.rv, c.label)
+                                for wi, c in zip(w, components) if wi > 0)
+        self.shift_ns = float(shift_ns)
+        self.name = name
+
+    # ---- basic quantities -------------------------------------------------------
+    @property
+    def p_infinite(self) -> float:
+        """Probability mass at +inf (an unbounded wait)."""
+        return sum(c.weight for c in self.components if c.kind == "point" and math.isinf(c.a))
+
+    def cdf(self, x: np.ndarray | float) -> np.ndarray:
+        x = np.asarray(x, dtype=float) - self.shift_ns
+        out = np.zeros_like(x)
+        for c in self.components:
+            out = out + c.weight * c.cdf(x)
+        return out
+
+    def mean_ns(self) -> float:
+        if self.p_infinite > 0:
+            return math.inf
+        return self.shift_ns + sum(c.weight * c.mean() for c in self.components)
+
+    def var_ns2(self) -> float:
+        if self.p_infinite > 0:
+            return math.inf
+        m1 = sum(c.weight * c.mean() for c in self.components)
+        m2 = sum(c.weight * c.second_moment() for c in self.components)
+        return max(m2 - m1 * m1, 0.0)
+
+    def support(self) -> tuple[float, float]:
+        lo = min(c.support()[0] for c in self.components)
+        hi = max(c.support()[1] for c in self.components)
+        return self.shift_ns + lo, self.shift_ns + hi
+
+    def _breakpoints(self) -> list[float]:
+        pts: set[float] = set()
+        for c in self.components:
+            lo, hi = c.support()
+            for v in (lo, hi):
+                if math.isfinite(v):
+                    pts.add(self.shift_ns + v)
+        return sorted(pts)
+
+    def quantile(self, q: float | np.ndarray) -> np.ndarray:
+        """Smallest x with cdf(x) >= q (inf where the mass at +inf is reached)."""
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+        if np.any((qs < 0) | (qs > 1)):
+            raise PwmodelError(f"quantile level must be in [0, 1], found {q!r}")
+        out = np.empty_like(qs)
+        lo0, hi0 = self.support()
+        for i, qi in enumerate(qs):
+            if qi > 1.0 - self.p_infinite + 1e-15:
+                out[i] = math.inf
+                continue
+            # jump points: the smallest breakpoint whose cdf reaches qi
+            cand = [b for b in self._breakpoints() if self.cdf(b) >= qi - 1e-12]
+            hi = cand[0] if cand else None
+            lo = lo0 if math.isfinite(lo0) else -1.0
+            if hi is None:
+                hi = max(lo + 1.0, 1.0)
+                while self.cdf(hi) < qi:
+                    hi *= 2.0
+                    if hi > 1e30:
+                        out[i] = math.inf
+                        break
+                else:
+                    pass
+                if math.isinf(out[i]):
+                    continue
+            if self.cdf(lo) >= qi:
+                out[i] = lo
+                continue
+            # left-continuous inverse by bisection (robust with point masses)
+            a, b = lo, hi
+            for _ in range(200):
+                m = 0.5 * (a + b)
+                if self.cdf(m) >= qi:
+                    b = m
+                else:
+                    a = m
+                if b - a <= 1e-9 * max(1.0, abs(b)):
+                    break
+            out[i] = b
+        return out if np.ndim(q) else out[0]
+
+    def sample(self, rng: np.random.Generator, n: int | tuple[int, ...]) -> np.ndarray:
+        """Independent draws in ns (shape ``n``)."""
+        shape = (n,) if isinstance(n, (int, np.integer)) else tuple(n)
+        total = int(np.prod(shape))
+        which = rng.choice(len(self.components), size=total, p=[c.weight for c in self.components])
+        out = np.empty(total)
+        for k, c in enumerate(self.components):
+            idx = np.nonzero(which == k)[0]
+            if idx.size:
+                out[idx] = c.sample(rng, idx.size)
+        return (out + self.shift_ns).reshape(shape)
+
+    # ---- order statistics --------------------------------------------------------
+    def expected_max_ns(self, n: int | float | np.ndarray) -> np.ndarray | float:
+        """E[max of n independent draws] = shift + integral_0^inf (1 - F(x)^n) dx.
+
+        Computed by adaptive quadrature split at every component breakpoint
+        (point masses and uniform ends), so steps in F are integrated exactly.
+        ``n`` may be fractional (the formula extends smoothly); n >= 1.
+        """
+        ns = np.atleast_1d(np.asarray(n, dtype=float))
+        if np.any(~np.isfinite(ns)) or np.any(ns < 1):
+            raise PwmodelError(f"number of CPUs must be >= 1, found {n!r}", field="n_cpus")
+        out = np.empty_like(ns)
+        if self.p_infinite > 0:
+            out[:] = math.inf
+            return out if np.ndim(n) else float(out[0])
+        base = self.shift_ns
+        pts = [p for p in self._breakpoints() if p > base]
+        lo, hi = self.support()
+        for i, k in enumerate(ns):
+            f = (lambda x, k=k: 1.0 - float(self.cdf(x)) ** k)
+            total = 0.0
+            edges = [base] + pts
+            for a, b in zip(edges[:-1], edges[1:]):
+                if b > a:
+                    total += integrate.quad(f, a, b, limit=200, epsabs=1e-9, epsrel=1e-9)[0]
+            if not math.isfinite(hi):
+                start = edges[-1]
+                total += integrate.quad(f, start, np.inf, limit=400, epsabs=1e-9, epsrel=1e-9)[0]
+            out[i] = base + total
+        return out if np.ndim(n) else float(out[0])
+
+    def quantile_of_max_ns(self, q: float, n: int | float) -> float:
+        """q-quantile of the maximum of n draws: F^{-1}(q^{1/n})."""
+        if n < 1:
+            raise PwmodelError(f"number of CPUs must be >= 1, found {n!r}", field="n_cpus")
+        return float(self.quantile(q ** (1.0 / n)))
+
+    def describe(self) -> str:
+        parts = []
+        for c in self.components:
+            if c.kind == "point":
+                parts.append(f"{c.weight:.3g} x point({c.a:g})")
+            elif c.kind == "uniform":
+                parts.append(f"{c.weight:.3g} x U({c.a:g}, {c.b:g})")
+            else:
+                parts.append(f"{c.weight:.3g} x {c.label or 'continuous'}")
+        return f"{self.shift_ns:g} ns + [" + " + ".join(parts) + "]"
+
+    def __repr__(self) -> str:
+        return f"LatencyDist({self.name!r}: {self.describe()})"
+
+
+def from_scipy(rv: object, shift_ns: float = 0.0, name: str = "", label: str = "") -> LatencyDist:
+    """A single continuous scipy.stats frozen distribution as a LatencyDist."""
+    return LatencyDist([continuous(rv, 1.0, label or getattr(getattr(rv, 'dist', None), 'name', ''))],
+                       shift_ns, name)
+
+
+def empirical_expected_max_ns(samples: np.ndarray, n: int) -> float:
+    """E[max of n draws] from the empirical CDF of ``samples`` (exact for the ECDF)."""
+    x = np.sort(np.asarray(samples, dtype=float))
+    m = x.size
+    if m == 0:
+        raise PwmodelError("no samples")
+    k = np.arange(1, m + 1)
+    w = (k / m) ** n - ((k - 1) / m) ** n
+    return float(np.sum(w * x))
+
+
+__all__ = ["Component", "LatencyDist", "point", "uniform", "continuous", "from_scipy",
+           "empirical_expected_max_ns", "stats", "optimize"]

@@ -1,0 +1,174 @@
+"""Evaluate both strategies for a machine, call site, isolation level and CPU counts.
+
+Collects the numeric inputs of the fan-out expressions (parameters, the
+topology-derived c2c latencies for each CPU count, order statistics of the
+wake-up distribution) and evaluates the lambdified expressions on arrays.
+Returns polars frames with the unit in every column name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from pwmodel import machine as M
+from pwmodel import params as P
+from pwmodel.dist import LatencyDist
+from pwmodel.errors import PwmodelError
+from pwmodel.models import callsite as CS
+from pwmodel.models import fanout as F
+from pwmodel.models import fastpath as FP
+from pwmodel.models import numeric, wakeup as W
+
+N_DEFAULT = tuple(2 ** k for k in range(11))  # 1 .. 1024
+
+METRICS = ("requester_mean_ns", "requester_p99_ns", "victim_mean_ns", "victim_worst_ns",
+           "cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one evaluation depends on (besides the CPU counts)."""
+
+    machine: M.Machine
+    isolation: str = "nohz_other"
+    preempt_model: str | None = None     # None: the machine profile's
+    callsite: str = "lru_add_drain"
+    qw_config: str | None = None         # None: pwlocks0 (rt_pwlocks0 on RT)
+    rl_config: str | None = None         # None: pwlocks1 (rt_pwlocks1 on RT)
+    overrides: Mapping[str, float] | None = None
+    wake: LatencyDist | None = None      # a fitted queue->start distribution, if any
+
+    @property
+    def preempt(self) -> str:
+        return self.preempt_model or self.machine.preempt_model
+
+    @property
+    def configs(self) -> tuple[str, str]:
+        rt = self.preempt == "rt"
+        qw = self.qw_config or ("rt_pwlocks0" if rt else "pwlocks0")
+        rl = self.rl_config or ("rt_pwlocks1" if rt else "pwlocks1")
+        return FP.check_config(qw), FP.check_config(rl)
+
+    def params(self) -> P.ParamSet:
+        cs = CS.get(self.callsite)
+        ps = P.resolve(self.machine)
+        ps = ps.with_overrides(cs.params, source=f"call site {cs.name}")
+        return ps.with_overrides(self.overrides or {})
+
+    def wake_dist(self, ps: P.ParamSet | None = None) -> LatencyDist:
+        W.check(self.isolation, self.preempt)
+        if self.wake is not None:
+            return self.wake
+        return W.wake_dist(self.isolation, self.preempt, ps or self.params())
+
+
+def _n_array(n_cpus: Sequence[float] | np.ndarray | float) -> np.ndarray:
+    n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
+    if n.size == 0 or np.any(~np.isfinite(n)) or np.any(n < 1):
+        bad = n[~(np.isfinite(n) & (n >= 1))]
+        raise PwmodelError(f"CPU count must be >= 1, found {bad[:3].tolist() if bad.size else n_cpus!r}",
+                           field="n_cpus")
+    return n
+
+
+def emax_of(dist: LatencyDist, d: np.ndarray, exact_limit: int = 64) -> np.ndarray:
+    """E[max of d draws] for each d (d < 1 treated as 1): exact quadrature for few
+    distinct values, else interpolation in log d on a 96-point grid (monotone)."""
+    d = np.maximum(np.asarray(d, dtype=float), 1.0)
+    uniq = np.unique(d)
+    if uniq.size <= exact_limit:
+        vals = np.asarray(dist.expected_max_ns(uniq), dtype=float)
+        return vals[np.searchsorted(uniq, d)]
+    grid = np.unique(np.concatenate([np.geomspace(1.0, max(uniq.max(), 2.0), 96), [uniq.max()]]))
+    vals = np.asarray(dist.expected_max_ns(grid), dtype=float)
+    if np.isinf(vals).any():
+        return np.full_like(d, math.inf)
+    return np.interp(np.log(d), np.log(grid), vals)
+
+
+def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
+    d = np.maximum(np.asarray(d, dtype=float), 1.0)
+    uniq = np.unique(d)
+    vals = np.array([dist.quantile_of_max_ns(q, float(x)) for x in uniq])
+    return vals[np.searchsorted(uniq, d)]
+
+
+def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> dict[str, np.ndarray | float]:
+    """Numeric values of every symbol the fan-out expressions use."""
+    ps = ps or sc.params()
+    n = _n_array(n_cpus)
+    dist = sc.wake_dist(ps)
+    dirty = ps["dirty_fraction"] * n
+    vals: dict[str, np.ndarray | float] = dict(ps.values)
+    lo, _ = dist.support()
+    vals.update({
+        "n_cpus": n,
+        "c2c_mean_ns": sc.machine.mean_c2c_ns(n),
+        "c2c_max_ns": sc.machine.max_c2c_ns(n),
+        "wake_emax_ns": emax_of(dist, dirty),
+        "wake_qmax_ns": qmax_of(dist, dirty),
+        "wake_min_ns": lo,
+        "wake_mean_ns": dist.mean_ns(),
+    })
+    return vals
+
+
+def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
+    """Both strategies at each CPU count: one row per (n_cpus, strategy)."""
+    ps = sc.params()
+    n = _n_array(n_cpus)
+    v = inputs(sc, n, ps)
+    qw_cfg, rl_cfg = sc.configs
+    idle = sc.isolation == "idle"
+    zeros = np.zeros_like(n)
+
+    def ev(expr) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.broadcast_to(numeric(expr, v), n.shape).astype(float)
+
+    lam_r, lam_l = ps["remote_rate_hz"], ps["local_rate_hz"]
+    tax_qw = float(numeric(FP.tax_expr(qw_cfg), v))
+    tax_rl = float(numeric(FP.tax_expr(rl_cfg), v))
+    extra_rl = ev(F.contention.local_op_extra_expr(F.X.c2c_mean_ns))
+    rows = {}
+    qw_cpu, rl_cpu = ev(F.qw_cpu_expr()), ev(F.rl_cpu_expr())
+    rows["QW"] = dict(
+        config=qw_cfg, requester_mean_ns=ev(F.qw_mean_expr()), requester_p99_ns=ev(F.qw_p99_expr()),
+        victim_mean_ns=zeros if idle else ev(F.qw_victim_expr()),
+        victim_worst_ns=zeros if idle else ev(F.qw_victim_expr()),
+        cpu_time_ns=qw_cpu, fastpath_tax_ns=np.full_like(n, tax_qw), fastpath_extra_ns=zeros,
+        cpu_load_cpus=(lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9)
+    rows["RL"] = dict(
+        config=rl_cfg, requester_mean_ns=ev(F.rl_mean_expr()), requester_p99_ns=ev(F.rl_p99_expr()),
+        victim_mean_ns=zeros if idle else ev(F.rl_victim_mean_expr()),
+        victim_worst_ns=zeros if idle else ev(F.rl_victim_worst_expr()),
+        cpu_time_ns=rl_cpu, fastpath_tax_ns=np.full_like(n, tax_rl), fastpath_extra_ns=extra_rl,
+        cpu_load_cpus=(lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)
+    frames = []
+    for strat, r in rows.items():
+        frames.append(pl.DataFrame({
+            "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite] * n.size,
+            "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
+            "strategy": [strat] * n.size, "config": [r["config"]] * n.size,
+            "n_cpus": n.astype(np.int64) if np.all(n == np.round(n)) else n,
+            "dirty_cpus": ps["dirty_fraction"] * n,
+            **{m: np.asarray(r[m], dtype=float) for m in METRICS},
+        }))
+    return pl.concat(frames).sort(["n_cpus", "strategy"])
+
+
+def fastpath_table(machine: M.Machine, overrides: Mapping[str, float] | None = None) -> pl.DataFrame:
+    """Per-op cost of each kernel configuration on one machine (ns and cycles)."""
+    ps = P.resolve(machine, overrides)
+    rows = []
+    for cfg in FP.CONFIGS:
+        tax = float(numeric(FP.tax_expr(cfg), ps.values))
+        rows.append({"machine": machine.name, "config": cfg, "tax_ns": tax,
+                     "tax_cycles": tax * ps["freq_hz"] * 1e-9,
+                     "lock_pair_ns": float(numeric(FP.lock_cost_expr(cfg), ps.values))})
+    return pl.DataFrame(rows)

@@ -1,0 +1,50 @@
+"""Model terms, one module per mechanism, each a small SymPy expression.
+
+Numeric code is generated from the expressions with :func:`numeric` (SymPy
+``lambdify`` to NumPy), never retyped. Every expression is written in the
+symbols of :mod:`pwmodel.params` plus a few per-evaluation quantities defined
+in :mod:`pwmodel.models.symbols` (CPU count, topology-derived latencies,
+order statistics of the wake-up distribution).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from pwmodel.params import PARAMS, SYMBOLS
+from pwmodel.models.symbols import EXTRA
+
+
+def free_names(expr: sp.Expr) -> list[str]:
+    """Names of the parameters and extra quantities an expression depends on, sorted."""
+    return sorted(str(s) for s in expr.free_symbols)
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(expr: sp.Expr) -> tuple[Callable, tuple[str, ...]]:
+    names = tuple(free_names(expr))
+    syms = [SYMBOLS.get(n) or EXTRA[n] for n in names]
+    fn = sp.lambdify(syms, expr, modules="numpy", cse=True)
+    return fn, names
+
+
+def numeric(expr: sp.Expr, values: Mapping[str, object]) -> np.ndarray:
+    """Evaluate ``expr`` with NumPy on scalar or array ``values`` (lambdified once, cached)."""
+    fn, names = _compile(expr)
+    missing = [n for n in names if n not in values]
+    if missing:
+        from pwmodel.errors import PwmodelError
+        raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
+    out = fn(*[values[n] for n in names])
+    return np.asarray(out, dtype=float)
+
+
+def evaluate_subs(expr: sp.Expr, values: Mapping[str, float]) -> float:
+    """Slow reference path: SymPy subs + evalf (used to check the lambdified code)."""
+    subs = {(SYMBOLS.get(n) or EXTRA[n]): v for n, v in values.items()
+            if n in PARAMS or n in EXTRA}
+    return float(expr.subs(subs).evalf())

@@ -1,0 +1,60 @@
+"""Contention on the per-CPU lock: two classes of customers, local ops and remote drains.
+
+Local operations on one CPU never overlap each other (preemption is off in
+the critical section) and remote drains of one CPU are serialised by the
+global drain mutex, so a customer only ever waits for the *other* class.
+With Poisson arrivals (PASTA), a local op finds a remote holder with
+probability rho_R = lambda_R E[S_R] and then waits the residual hold,
+E[S_R^2] / (2 E[S_R]); hence (M/G/1 residual life, two classes)
+
+    W_L = lambda_R E[S_R^2] / 2,       W_R = lambda_L E[S_L^2] / 2.
+
+With deterministic holds E[S^2] = S^2. The worst single wait of a local op
+is one whole remote hold, S_R. Misses after a remote acquisition: a local op
+pays the owner refetch when the previous lock holder was remote; for two
+independent Poisson streams the rate of remote->local transitions is
+lambda_R lambda_L / (lambda_R + lambda_L) (never above min of the two).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from pwmodel.models import coherence
+from pwmodel.params import SYMBOLS as S
+
+
+def local_wait_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
+    """Mean ns a local op waits for a remote holder (deterministic hold)."""
+    sr = coherence.remote_hold_expr() if remote_hold is None else remote_hold
+    return S["remote_rate_hz"] * sp.Float(1e-9) * sr ** 2 / 2
+
+
+def remote_wait_expr() -> sp.Expr:
+    """Mean ns a remote drain waits for the owner's local critical section."""
+    return S["local_rate_hz"] * sp.Float(1e-9) * S["local_cs_ns"] ** 2 / 2
+
+
+def remote_wait_var_expr() -> sp.Expr:
+    """Variance (ns^2) of that wait: busy w.p. rho_L, then residual ~ U(0, S_L)."""
+    rho = S["local_rate_hz"] * sp.Float(1e-9) * S["local_cs_ns"]
+    sl = S["local_cs_ns"]
+    return rho * sl ** 2 / 3 - (rho * sl / 2) ** 2
+
+
+def transition_rate_expr() -> sp.Expr:
+    """Remote->local lock hand-overs per second on one CPU (Poisson streams)."""
+    lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
+    return sp.Piecewise((0, sp.Eq(lr + ll, 0)), (lr * ll / (lr + ll), True))
+
+
+def miss_per_op_expr(c2c: sp.Expr | None = None) -> sp.Expr:
+    """Mean ns of refetch misses per local op caused by remote acquisitions."""
+    lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
+    share = sp.Piecewise((0, sp.Eq(lr + ll, 0)), (lr / (lr + ll), True))
+    return share * coherence.owner_refetch_expr(c2c)
+
+
+def local_op_extra_expr(c2c: sp.Expr | None = None) -> sp.Expr:
+    """Mean ns added to a local op by remote locking beyond the static tax: misses + waits."""
+    return miss_per_op_expr(c2c) + local_wait_expr(coherence.remote_hold_expr(c2c))
