@@ -152,11 +152,8 @@ def parse_ftrace_text(text: str | bytes, *, file: str = "<text>", tsc_hz: float 
     counter = clock in COUNTER_CLOCKS or (bool(ev.height) and not bool(has_dot[0]))
     if ev.height and not bool(has_dot[0]):
         ts_raw = pl.col("ts").cast(pl.Int64, strict=False)
-    else:
-        parts = pl.col("ts").str.split_exact(".", 1)
-        frac = parts.struct.field("field_1")
-        ts_raw = (parts.struct.field("field_0").cast(pl.Int64, strict=False) * 1_000_000_000
-                  + frac.str.slice(0, 9).str.pad_end(9, "0").cast(pl.Int64, strict=False))
+    else:  # seconds.fraction: float64 keeps ns exact up to ~1e6 s of uptime
+        ts_raw = (pl.col("ts").cast(pl.Float64, strict=False) * 1e9).round(0).cast(pl.Int64, strict=False)
     ev = ev.with_columns(
         ts_raw.alias("ts_raw"),
         pl.col("pid").cast(pl.Int32, strict=False),
