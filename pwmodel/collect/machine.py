@@ -1,0 +1,99 @@
+"""Metadata stored with every dataset: machine, kernel, preemption model, date, command."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import os
+import platform
+import re
+import shlex
+import sys
+from pathlib import Path
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
+def machine_name() -> str:
+    """Vendor/product from /sys/class/dmi, else the CPU model, plus the host name."""
+    vendor = _read("/sys/class/dmi/id/sys_vendor")
+    product = _read("/sys/class/dmi/id/product_name")
+    cpu = None
+    info = _read("/proc/cpuinfo") or ""
+    m = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    if m:
+        cpu = m.group(1).strip()
+    base = " ".join(x for x in (vendor, product) if x) or cpu or platform.processor() or "unknown"
+    return f"{base} ({platform.node()})"
+
+
+def preempt_model() -> str:
+    """Preemption model: debugfs sched/preempt, else cmdline preempt=, else the kernel config."""
+    cur = _read("/sys/kernel/debug/sched/preempt")
+    if cur:
+        m = re.search(r"\((\w+)\)", cur)
+        return (m.group(1) if m else cur) + " (debugfs sched/preempt)"
+    cmdline = _read("/proc/cmdline") or ""
+    m = re.search(r"\bpreempt=(\w+)", cmdline)
+    if m:
+        return f"{m.group(1)} (cmdline)"
+    cfg = ""
+    try:
+        cfg = gzip.decompress(Path("/proc/config.gz").read_bytes()).decode()
+    except OSError:
+        pass
+    version = platform.version()
+    dynamic = "CONFIG_PREEMPT_DYNAMIC=y" in cfg or "PREEMPT_DYNAMIC" in version
+    for model, key in (("rt", "CONFIG_PREEMPT_RT=y"), ("full", "CONFIG_PREEMPT=y"),
+                       ("lazy", "CONFIG_PREEMPT_LAZY=y"), ("voluntary", "CONFIG_PREEMPT_VOLUNTARY=y"),
+                       ("none", "CONFIG_PREEMPT_NONE=y")):
+        if key in cfg:
+            return f"{model} (kernel config default{', PREEMPT_DYNAMIC' if dynamic else ''})"
+    if "PREEMPT_RT" in version:
+        return "rt (uname -v)"
+    return f"unknown (uname -v: {version})"
+
+
+def cpu_topology() -> list[dict]:
+    """Per online CPU: package, core and LLC sharing as the kernel reports them."""
+    out = []
+    for d in sorted(Path("/sys/devices/system/cpu").glob("cpu[0-9]*"), key=lambda p: int(p.name[3:])):
+        t = d / "topology"
+        if not t.exists():
+            continue
+        llc = None
+        for idx in sorted((d / "cache").glob("index*")):
+            if _read(str(idx / "level")) == "3" or llc is None:
+                llc = _read(str(idx / "shared_cpu_list"))
+        out.append({"cpu": int(d.name[3:]), "package": _read(str(t / "physical_package_id")),
+                    "core": _read(str(t / "core_id")),
+                    "siblings": _read(str(t / "thread_siblings_list")), "llc_cpus": llc})
+    return out
+
+
+def metadata(command: list[str] | None = None, **extra) -> dict:
+    """Everything needed to say where, when and how a dataset was measured."""
+    cmd = command if command is not None else sys.argv
+    return {
+        "machine": machine_name(),
+        "hostname": platform.node(),
+        "cpu_model": (re.search(r"^model name\s*:\s*(.+)$", _read("/proc/cpuinfo") or "", re.M) or [None, None])[1],
+        "n_cpus": os.cpu_count(),
+        "kernel_release": platform.release(),
+        "kernel_version": platform.version(),
+        "kernel_cmdline": _read("/proc/cmdline"),
+        "preempt_model": preempt_model(),
+        "clocksource": _read("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
+        "cpuidle_driver": _read("/sys/devices/system/cpu/cpuidle/current_driver"),
+        "sched_rt_runtime_us": _read("/proc/sys/kernel/sched_rt_runtime_us"),
+        "sched_rt_period_us": _read("/proc/sys/kernel/sched_rt_period_us"),
+        "topology": cpu_topology(),
+        "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": shlex.join(cmd),
+        **extra,
+    }
