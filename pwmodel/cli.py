@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     except PwmodelError as exc:
         print(f"pwmodel: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("pwmodel: interrupted", file=sys.stderr)
         return 130

@@ -91,13 +91,20 @@ def _diff(sc: Scenario, n: float) -> float:
     return float(q - r)
 
 
-def crossover_symbolic() -> sp.Expr:
+def crossover_symbolic(regime: str = "slowest") -> sp.Expr:
     """N at which RL and QW requester means are equal, for D >= 1 and an N-independent
-    wake maximum (symbol wake_emax_ns) in the slowest-CPU regime of the QW tail."""
+    wake maximum (symbol wake_emax_ns). ``regime`` picks the branch of the QW tail:
+    'slowest' (the slowest CPU's wake-up bounds the flush) or 'lock' (the lru_lock
+    serialisation of the parallel drains does)."""
     n = X.n_cpus
-    rl = F.rl_mean_expr().subs(sp.Min(F.dirty_expr, 1), 1)
-    qw = (F._base() + F.dirty_expr * S["queue_work_ns"] + X.wake_emax_ns
-          + F.coherence.local_drain_expr() + S["requester_wakeup_ns"])
+    rl = F.rl_mean_expr()
+    head = F._base() + F.dirty_expr * S["queue_work_ns"] + S["requester_wakeup_ns"]
+    if regime == "slowest":
+        qw = head + X.wake_emax_ns + F.coherence.local_drain_expr()
+    elif regime == "lock":
+        qw = head + F.lru_serial_expr()
+    else:
+        raise PwmodelError(f"unknown regime '{regime}' (slowest, lock)", field="regime")
     sol = sp.solve(sp.Eq(rl, qw), n)
     if len(sol) != 1:
         raise PwmodelError("no unique closed-form crossover")
@@ -117,28 +124,34 @@ def crossover_n(sc: Scenario, n_lo: float = 1.0, n_hi: float = 1e6) -> Crossover
     ps = sc.params()
     # closed form where the wake maximum is a constant (point mass) and D >= 1
     if len(dist.components) == 1 and dist.components[0].kind == "point":
-        expr = crossover_symbolic()
-        v = inputs(sc, np.array([n_hi]), ps)
-        n_star = float("nan")
-        for _ in range(50):   # c2c_mean depends (weakly) on N: fixed point
-            val = {k: (float(np.ravel(x)[0]) if isinstance(x, np.ndarray) else x) for k, x in v.items()}
-            n_new = float(numeric(expr, val))
-            if not math.isfinite(n_new) or n_new <= 0:
-                break
-            if math.isfinite(n_star) and abs(n_new - n_star) <= 1e-9 * n_new:
-                n_star = n_new
-                break
-            n_star = n_new
-            v = inputs(sc, np.array([max(n_star, 1.0)]), ps)
-        if math.isfinite(n_star) and n_star * ps["dirty_fraction"] >= 1 and n_lo <= n_star <= n_hi:
-            res = _diff(sc, n_star)
-            scale = float(evaluate(sc, [n_star])["requester_mean_ns"].max())
-            if abs(res) <= 1e-6 * scale:
-                return Crossover(n_star, "closed form", below, above, expr, res)
+        for regime in ("slowest", "lock"):
+            expr = crossover_symbolic(regime)
+            n_star = _fixed_point(sc, ps, expr, n_hi)
+            if math.isfinite(n_star) and n_star * ps["dirty_fraction"] >= 1 and n_lo <= n_star <= n_hi:
+                res = _diff(sc, n_star)
+                scale = float(evaluate(sc, [n_star])["requester_mean_ns"].max())
+                if abs(res) <= 1e-6 * scale:
+                    return Crossover(n_star, f"closed form ({regime} regime)", below, above, expr, res)
     f = lambda x: _diff(sc, math.exp(x))
     x = optimize.brentq(f, math.log(n_lo), math.log(n_hi), xtol=1e-10, rtol=1e-12)
     n_star = math.exp(x)
     return Crossover(n_star, "numeric (brentq)", below, above, None, _diff(sc, n_star))
+
+
+def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
+    """Solve N = expr(c2c_mean(N)): the topology mean depends weakly on N."""
+    v = inputs(sc, np.array([n_start]), ps)
+    n_star = math.nan
+    for _ in range(60):
+        val = {k: (float(np.ravel(x)[0]) if isinstance(x, np.ndarray) else x) for k, x in v.items()}
+        n_new = float(numeric(expr, val))
+        if not math.isfinite(n_new) or n_new <= 0:
+            return math.nan
+        if math.isfinite(n_star) and abs(n_new - n_star) <= 1e-12 * n_new:
+            return n_new
+        n_star = n_new
+        v = inputs(sc, np.array([max(n_star, 1.0)]), ps)
+    return n_star
 
 
 # ---- crossover in remote rate --------------------------------------------------

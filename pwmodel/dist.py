@@ -217,18 +217,22 @@ class LatencyDist:
             out[:] = math.inf
             return out if np.ndim(n) else float(out[0])
         base = self.shift_ns
-        pts = [p for p in self._breakpoints() if p > base]
-        lo, hi = self.support()
         for i, k in enumerate(ns):
+            # split points: component ends and, for continuous components, quantiles up to
+            # the level where 1 - F^k < 1e-15 (the tail beyond adds less than that share)
+            pts = set(p for p in self._breakpoints() if p > base)
+            for c in self.components:
+                if c.kind == "scipy":
+                    eps = 1e-16 / max(k * c.weight, 1e-300)
+                    qs = [0.5, 0.9, 0.99, 0.999, 0.99999]
+                    vals = list(c.rv.ppf(qs)) + [c.rv.isf(min(eps, 1e-3))]  # type: ignore[union-attr]
+                    pts.update(base + float(v) for v in vals if math.isfinite(float(v)) and v > 0)
+            edges = [base] + sorted(pts)
             f = (lambda x, k=k: 1.0 - float(self.cdf(x)) ** k)
             total = 0.0
-            edges = [base] + pts
             for a, b in zip(edges[:-1], edges[1:]):
                 if b > a:
-                    total += integrate.quad(f, a, b, limit=200, epsabs=1e-9, epsrel=1e-9)[0]
-            if not math.isfinite(hi):
-                start = edges[-1]
-                total += integrate.quad(f, start, np.inf, limit=400, epsabs=1e-9, epsrel=1e-9)[0]
+                    total += integrate.quad(f, a, b, limit=200, epsabs=1e-10, epsrel=1e-11)[0]
             out[i] = base + total
         return out if np.ndim(n) else float(out[0])
 

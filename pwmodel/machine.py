@@ -322,7 +322,11 @@ def load(path: str | os.PathLike) -> Machine:
     except UnicodeDecodeError:
         raise PwmodelError("machine profile is not UTF-8 text", file=str(p)) from None
     except tomllib.TOMLDecodeError as exc:
+        import re
         line = getattr(exc, "lineno", None)
+        m = re.search(r"\(at line (\d+)", str(exc))
+        if line is None and m:
+            line = int(m.group(1))
         msg = str(exc).split(" (at line")[0]
         raise PwmodelError(f"malformed TOML: {msg}", file=str(p), line=line) from None
     return from_dict(d, where=str(p))

@@ -62,7 +62,9 @@ def rl_mean_expr() -> sp.Expr:
 
 
 def rl_p99_expr() -> sp.Expr:
-    return rl_mean_expr() + Z99 * sp.sqrt(dirty_expr * contention.remote_wait_var_expr())
+    # the variance is >= 0 while the owner's lock utilisation is <= 1 (model domain)
+    var = sp.Max(contention.remote_wait_var_expr(), 0)
+    return rl_mean_expr() + Z99 * sp.sqrt(dirty_expr * var)
 
 
 def lru_serial_expr() -> sp.Expr:

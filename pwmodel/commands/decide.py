@@ -1,0 +1,52 @@
+"""`pwmodel decide`: winner and margin per CPU count, and the crossover, for one scenario."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from pwmodel import decide as DC, machine as M
+from pwmodel.commands._common import add_param_option, n_list, overrides
+from pwmodel.evaluate import Scenario
+from pwmodel.models import callsite, wakeup
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "unbounded"
+    if x >= 1e6:
+        return f"{x / 1e6:.3g} ms"
+    if x >= 1e3:
+        return f"{x / 1e3:.3g} us"
+    return f"{x:.3g} ns"
+
+
+def _run(args: argparse.Namespace) -> int:
+    m = M.get(args.machine)
+    sc = Scenario(m, args.isolation, args.preempt_model, args.callsite, overrides=overrides(args))
+    df = DC.compare(sc, n_list(args.n_cpus), [args.objective])
+    unit = DC.OBJECTIVES[args.objective].rsplit("_", 1)[1]
+    print(f"machine {m.name}, call site {args.callsite}, isolation {args.isolation}, "
+          f"preemption {sc.preempt}, objective {args.objective} [{unit}]")
+    print(f"{'n_cpus':>7} {'QW':>12} {'RL':>12} {'winner':>6} {'ratio':>8}")
+    for r in df.iter_rows(named=True):
+        q, rl = r["qw"], r["rl"]
+        fq = _fmt(q) if unit == "ns" else f"{q:.4g}"
+        fr = _fmt(rl) if unit == "ns" else f"{rl:.4g}"
+        print(f"{int(r['n_cpus']):>7} {fq:>12} {fr:>12} {r['winner']:>6} {r['ratio']:>8.3g}")
+    if args.objective == "requester_mean":
+        c = DC.crossover_n(sc)
+        print(f"crossover: n_cpus = {c.n_cpus:.4g} ({c.method}); {c.below} below, {c.above} above")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("decide", help="which strategy wins, by how much, and the crossover")
+    p.add_argument("--machine", default="intel-xeon-8375c-2s", help="bundled name or profile path")
+    p.add_argument("--isolation", default="nohz_other", help=", ".join(wakeup.ISOLATION))
+    p.add_argument("--preempt-model", default=None, help=", ".join(wakeup.PREEMPT_MODELS))
+    p.add_argument("--callsite", default="lru_add_drain", help=", ".join(callsite.CALLSITES))
+    p.add_argument("--objective", default="requester_mean", help=", ".join(DC.OBJECTIVES))
+    p.add_argument("--n-cpus", default="1-1024", help="'1,8,64' or '1-1024' (powers of two)")
+    add_param_option(p)
+    p.set_defaults(func=_run)

@@ -1,0 +1,52 @@
+"""`pwmodel machine`: list, show, check and detect machine profiles."""
+
+from __future__ import annotations
+
+import argparse
+
+from pwmodel import atomic, machine as M
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for m in M.bundled():
+            print(m.summary())
+        return 0
+    if args.action == "detect":
+        c2c = {}
+        for t in args.c2c or []:
+            k, v = t.split("=", 1)
+            c2c[k] = float(v)
+        m = M.detect(c2c, name=args.name)
+        text = M.to_toml(m)
+        if args.out:
+            atomic.write_text(args.out, text)
+        else:
+            print(text, end="")
+        return 0
+    if not args.profile:
+        from pwmodel.errors import PwmodelError
+        raise PwmodelError("give a profile name or file", field="profile")
+    m = M.get(args.profile)
+    if args.action == "check":
+        print(f"{m.path}: ok ({m.summary()})")
+        return 0
+    print(m.summary())
+    for a, b in args.pair or []:
+        print(f"cpu {a} - cpu {b}: {m.pair_class(int(a), int(b))} {m.pair_c2c_ns(int(a), int(b)):g} ns")
+    for k, (v, src) in sorted(m.param_values().items()):
+        print(f"  {k} = {v:g}   [{src}]")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("machine", help="list, show, check or detect machine profiles")
+    p.add_argument("action", choices=["list", "show", "check", "detect"])
+    p.add_argument("profile", nargs="?", help="bundled name or .toml path (show, check)")
+    p.add_argument("--pair", nargs=2, action="append", metavar=("CPU_A", "CPU_B"),
+                   help="print the pair class of two CPU ids (show)")
+    p.add_argument("--c2c", action="append", metavar="CLASS=NS",
+                   help="measured c2c latency per pair class (detect)")
+    p.add_argument("--name", default="local", help="profile name (detect)")
+    p.add_argument("--out", help="write the detected profile here (atomically)")
+    p.set_defaults(func=_run)
