@@ -88,6 +88,7 @@ def collect_drain(out_dir: str | Path, *, target_state: str = "idle", trigger: s
         raise PwmodelError(f"trigger must be one of {TRIGGERS}, got {trigger!r}", field="trigger")
     _check(target_cpu, requester_cpu)
     binary = cbuild.build("pw_lru")
+    load_before = machine.loadavg()
     with tempfile.TemporaryDirectory(prefix="pwmodel-lru-") as tmp:
         req_csv, gap_csv = Path(tmp) / "requests.csv", Path(tmp) / "gaps.csv"
         with Tracefs(EVENTS, clock="x86-tsc") as tf, Helpers() as helpers, pinned(requester_cpu):
@@ -128,10 +129,28 @@ def collect_drain(out_dir: str | Path, *, target_state: str = "idle", trigger: s
         "target_state": target_state, "trigger": trigger, "duration_s": duration_s, "triggers": triggers,
         "interval_ms": interval_ms, "target_cpu": target_cpu, "requester_cpu": requester_cpu,
         "pages": pages, "gap_threshold_ns": gap_ns, "fifo_prio": fifo_prio if target_state == "fifo" else None,
-    }, tsc_hz=tsc_hz, trace_clock="x86-tsc", events_enabled=enabled, events_missing=missing,
+    }, tsc_hz=tsc_hz, trace_clock="x86-tsc", loadavg_before=load_before, loadavg_after=machine.loadavg(),
+        target_cpu_other_tasks=other_tasks(tables["events"] if "events" in tables else None, target_cpu), events_enabled=enabled, events_missing=missing,
         ring_buffer=ring, helper_stderr=err.strip()[-2000:])
     store.write_dataset(out_dir, tables, meta)
     return meta
+
+
+def other_tasks(events: pl.DataFrame | None, cpu: int) -> dict | None:
+    """Share of the traced span the target CPU ran tasks other than idle, pw_lru and kworkers."""
+    if events is None or events.height == 0:
+        return None
+    sw = events.filter((pl.col("event") == "sched_switch") & (pl.col("cpu") == cpu)).sort("ts_ns")
+    if sw.height < 2:
+        return None
+    nxt = pl.coalesce(pl.col("details").str.extract(r"next_comm=(.*?) next_pid=", 1),
+                      pl.col("details").str.extract(r"==> (.*):\d+ \[", 1))
+    sw = sw.with_columns(nxt.alias("next"), (pl.col("ts_ns").shift(-1) - pl.col("ts_ns")).alias("dur"))
+    span = int(sw["ts_ns"][-1] - sw["ts_ns"][0])
+    other = sw.filter(~pl.col("next").str.contains(r"^(swapper|pw_lru|kworker/|<idle>)"))
+    top = other.group_by("next").agg(pl.col("dur").sum()).sort("dur", descending=True).head(5)
+    return {"span_ns": span, "other_pct": round(100 * float(other["dur"].sum() or 0) / span, 3) if span else None,
+            "top": {r["next"]: int(r["dur"] or 0) for r in top.iter_rows(named=True)}}
 
 
 def _bar(total: int, desc: str, enabled: bool):

@@ -76,6 +76,11 @@ def cpu_topology() -> list[dict]:
     return out
 
 
+def loadavg() -> str | None:
+    """/proc/loadavg (other load on the machine perturbs every measurement)."""
+    return _read("/proc/loadavg")
+
+
 def metadata(command: list[str] | None = None, **extra) -> dict:
     """Everything needed to say where, when and how a dataset was measured."""
     cmd = command if command is not None else sys.argv

@@ -86,8 +86,14 @@ def plan(cpus: list[int], runs: int, scale: float = 1.0) -> list[tuple[str, list
 
 
 def collect_micro(out_dir: str | Path, *, runs: int = 5, cpus: list[int] | None = None, scale: float = 1.0,
-                  timeout_s: float = 60.0, progress: bool = True, command: list[str] | None = None) -> dict:
-    """Run every microbenchmark ``runs`` times on ``cpus`` and write the ``micro`` table."""
+                  fifo_prio: int | None = 10, timeout_s: float = 60.0, progress: bool = True,
+                  command: list[str] | None = None) -> dict:
+    """Run every microbenchmark ``runs`` times on ``cpus`` and write the ``micro`` table.
+
+    ``fifo_prio`` runs the benchmark threads SCHED_FIFO (so unrelated SCHED_OTHER
+    load cannot preempt them; each run is well under RT throttling's 950 ms);
+    None keeps SCHED_OTHER.
+    """
     if sys.platform != "linux":
         raise PwmodelError("collectors need Linux")
     avail = sorted(os.sched_getaffinity(0))
@@ -101,9 +107,14 @@ def collect_micro(out_dir: str | Path, *, runs: int = 5, cpus: list[int] | None 
     rows = []
     from tqdm import tqdm
     bar = tqdm(total=len(tasks), desc="microbenchmarks", unit="bench", file=sys.stderr, disable=not progress)
+    env = dict(os.environ)
+    env.pop("PW_FIFO_PRIO", None)
+    if fifo_prio:
+        env["PW_FIFO_PRIO"] = str(fifo_prio)
+    load_before = machine.loadavg()
     with Helpers() as helpers:
         for i, (bench, args) in enumerate(tasks):
-            proc = helpers.start([str(binary), bench, *args])
+            proc = helpers.start([str(binary), bench, *args], env=env)
             lines = list(read_lines(proc, time.monotonic() + timeout_s))
             rc = proc.wait(timeout=10)
             if rc != 0 or not lines:
@@ -120,7 +131,8 @@ def collect_micro(out_dir: str | Path, *, runs: int = 5, cpus: list[int] | None 
     bar.close()
     df = pl.DataFrame(rows, schema=SCHEMA)
     meta = machine.metadata(command, collector="pwmodel.collect.micro.collect_micro",
-                            settings={"runs": runs, "cpus": cpus, "scale": scale,
+                            loadavg_before=load_before, loadavg_after=machine.loadavg(),
+                            settings={"runs": runs, "cpus": cpus, "scale": scale, "fifo_prio": fifo_prio,
                                       "n_ops": {k: max(1, int(v * scale)) for k, v in DEFAULT_N.items()}})
     store.write_dataset(out_dir, {"micro": df}, meta)
     return meta

@@ -49,6 +49,8 @@ def register(subparsers) -> None:
     m.add_argument("--runs", type=int, default=5)
     m.add_argument("--cpus", help="comma list of CPUs (default: all available)")
     m.add_argument("--scale", type=float, default=1.0, help="multiply the default operation counts")
+    m.add_argument("--fifo-prio", type=int, default=10,
+                   help="run benchmark threads SCHED_FIFO at this priority (0: SCHED_OTHER)")
     m.add_argument("--out", help="dataset folder (default data/measured/micro)")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(func=_run_micro)
@@ -89,6 +91,6 @@ def _run_micro(a: argparse.Namespace) -> int:
         except ValueError:
             raise PwmodelError(f"--cpus must be a comma list of integers, got {a.cpus!r}", field="cpus") from None
     out = a.out or _default_out("micro")
-    collect_micro(out, runs=a.runs, cpus=cpus, scale=a.scale, progress=not a.no_progress, command=_cmd())
+    collect_micro(out, runs=a.runs, cpus=cpus, scale=a.scale, fifo_prio=a.fifo_prio or None, progress=not a.no_progress, command=_cmd())
     print(f"wrote {Path(out)}")
     return 0

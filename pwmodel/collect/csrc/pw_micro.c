@@ -8,6 +8,8 @@
  *   pw_micro membarrier A B CALLS       MEMBARRIER_CMD_PRIVATE_EXPEDITED from A while a
  *                                       thread spins on B (B < 0: no other running thread)
  *
+ * With PW_FIFO_PRIO=N in the environment all threads run SCHED_FIFO at N, so
+ * other SCHED_OTHER load on the machine does not preempt them.
  * Each prints one CSV line: "<bench>,<cpu_a>,<cpu_b>,<n>,<ns_per_op>,<p50_ns>,<p99_ns>"
  * (p50/p99 only for per-sample benchmarks, else empty).  ns from CLOCK_MONOTONIC
  * for bulk loops and calibrated TSC for per-sample timings.
@@ -234,6 +236,11 @@ int main(int argc, char **argv)
 	cpu_b = two ? atoi(argv[3]) : -1;
 	n_ops = atol(argv[two ? 4 : 3]);
 	if (n_ops <= 0) { fprintf(stderr, "N must be > 0\n"); return 2; }
+	const char *prio = getenv("PW_FIFO_PRIO");
+	if (prio && atoi(prio) > 0) {  /* threads created later inherit the policy */
+		struct sched_param sp = { .sched_priority = atoi(prio) };
+		if (sched_setscheduler(0, SCHED_FIFO, &sp)) { perror("sched_setscheduler"); return 3; }
+	}
 	if (!strcmp(b, "c2c")) bench_c2c();
 	else if (!strcmp(b, "atomic")) bench_atomic();
 	else if (!strcmp(b, "spinlock")) bench_spinlock();

@@ -1,0 +1,128 @@
+"""Live collection (root + tracefs only): a short real run, and cleanup after a forced failure."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pwmodel.errors import PwmodelError
+
+tracefs = pytest.importorskip("pwmodel.collect.tracefs")
+
+WHY = tracefs.available()
+if WHY is None and len(os.sched_getaffinity(0)) < 2:
+    WHY = "needs two CPUs"
+if WHY is None:
+    from pwmodel.collect.cbuild import find_compiler
+    try:
+        find_compiler()
+    except PwmodelError as exc:
+        WHY = str(exc)
+live = pytest.mark.skipif(WHY is not None, reason=f"live collection unavailable: {WHY}")
+pytestmark = [pytest.mark.root]
+
+
+def _cpus():
+    c = sorted(os.sched_getaffinity(0))
+    return c[0], c[1]
+
+
+def _children_of(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _pw_processes() -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip().startswith("pw_lru-"):
+                    out.append(int(d.name))
+            except OSError:
+                pass
+    return out
+
+
+@live
+def test_short_real_collection_passes_schema_checks(tmp_path):
+    from pwmodel.collect.lru import collect_drain
+    from pwmodel.ingest.derive import LIFECYCLE_SCHEMA
+    req, tgt = _cpus()
+    before = tracefs.toplevel_state()
+    meta = collect_drain(tmp_path, target_state="other", duration_s=2.0, triggers=20, interval_ms=20,
+                         target_cpu=tgt, requester_cpu=req, progress=False, command=["test"])
+    assert tracefs.toplevel_state() == before
+    lc = pl.read_parquet(tmp_path / "lifecycle.parquet")
+    assert {k: v for k, v in lc.schema.items() if k != "target_state"} == LIFECYCLE_SCHEMA
+    drains = lc.filter((pl.col("function") == "lru_add_drain_per_cpu") & (pl.col("target_cpu") == tgt)
+                       & pl.col("window").is_not_null())
+    assert drains.height >= 10  # the dirtied target gets a drain item for (nearly) every trigger
+    done = drains.drop_nulls(["queue_ts_ns", "start_ts_ns", "end_ts_ns"])
+    assert (done["queue_ts_ns"] <= done["start_ts_ns"]).all() and (done["start_ts_ns"] <= done["end_ts_ns"]).all()
+    rq = pl.read_parquet(tmp_path / "requester.parquet")
+    assert rq.height >= 10 and (rq["syscall_ns"] > 0).all() and (rq["rc"] == 0).all()
+    vg = pl.read_parquet(tmp_path / "victim_gaps.parquet")
+    assert set(vg["cause"]) <= {"work", "ipi", "timer", "irq", "sched", "none"}
+    assert (vg["gap_ns"] >= 2000 - 1).all()
+    assert meta["kernel_release"] and meta["command"] == "test" and meta["tsc_hz"] > 1e8
+    assert not [d for d in (tracefs.ROOT / "instances").iterdir() if d.name.startswith(f"pwmodel-{os.getpid()}-")]
+
+
+@live
+def test_cleanup_after_forced_failure(tmp_path):
+    from pwmodel.collect.lru import collect_drain
+    req, tgt = _cpus()
+    before = tracefs.toplevel_state()
+    affinity = os.sched_getaffinity(0)
+    with pytest.raises(PwmodelError, match="forced failure"):
+        collect_drain(tmp_path, target_state="fifo", duration_s=5.0, triggers=5, target_cpu=tgt,
+                      requester_cpu=req, progress=False, _fail_after_start=True)
+    time.sleep(0.2)
+    assert _pw_processes() == [] or all(not Path(f"/proc/{p}").exists() for p in _pw_processes())
+    assert _children_of(os.getpid()) == []
+    assert tracefs.toplevel_state() == before
+    assert os.sched_getaffinity(0) == affinity
+    assert not [d for d in (tracefs.ROOT / "instances").iterdir() if d.name.startswith(f"pwmodel-{os.getpid()}-")]
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_compiler_missing_is_a_clear_error(monkeypatch):
+    from pwmodel.collect import cbuild
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CC", raising=False)
+    with pytest.raises(PwmodelError, match="no C compiler"):
+        cbuild.find_compiler()
+
+
+def test_pair_class_from_topology():
+    from pwmodel.collect.micro import pair_class
+    topo = [{"cpu": 0, "package": "0", "core": "0", "siblings": "0,2", "llc_cpus": "0-3"},
+            {"cpu": 1, "package": "0", "core": "1", "siblings": "1,3", "llc_cpus": "0-3"},
+            {"cpu": 2, "package": "0", "core": "0", "siblings": "0,2", "llc_cpus": "0-3"},
+            {"cpu": 4, "package": "1", "core": "0", "siblings": "4", "llc_cpus": "4-7"},
+            {"cpu": 5, "package": "0", "core": "5", "siblings": "5", "llc_cpus": "5"}]
+    assert pair_class(0, 2, topo) == "smt_sibling"
+    assert pair_class(0, 1, topo) == "same_llc"
+    assert pair_class(0, 5, topo) == "same_package"
+    assert pair_class(0, 4, topo) == "cross_package"
+
+
+def test_collector_refuses_bad_settings(tmp_path):
+    from pwmodel.collect.lru import collect_drain
+    with pytest.raises(PwmodelError, match="target_state"):
+        collect_drain(tmp_path, target_state="busy")
+    with pytest.raises(PwmodelError, match="trigger"):
+        collect_drain(tmp_path, trigger="reboot")
