@@ -1,0 +1,54 @@
+"""Write the report folder: text files first, then the figures (PNG + SVG).
+
+Every file is written atomically; the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pwmodel import atomic
+from pwmodel.report import results as R
+from pwmodel.report import style as S
+from pwmodel.report import tables
+from pwmodel.report.text import Recorder
+
+
+@dataclass
+class Report:
+    """What a build wrote, with the records of the numbers of each text file."""
+
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    records: dict[str, Recorder] = field(default_factory=dict)
+
+
+def figure_specs(cfg: R.Config) -> list[tuple[str, Callable]]:
+    """(file stem, drawing function) of every figure, in writing order."""
+    from pwmodel.report import figures as F
+    return [("crossover-map-isolation", lambda: F.crossover_isolation_map(cfg))]
+
+
+def text_specs(cfg: R.Config) -> list[tuple[str, Callable[[], tuple[str, Recorder]]]]:
+    return [("table.txt", lambda: tables.build_table(cfg))]
+
+
+def build(cfg: R.Config, out_dir: str | Path) -> Report:
+    """Write the report for ``cfg`` into ``out_dir`` (created if missing)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rep = Report(out)
+    for name, fn in text_specs(cfg):
+        text, rec = fn()
+        atomic.write_text(out / name, text)
+        rep.files.append(out / name)
+        rep.texts[name] = text
+        rep.records[name] = rec
+    if not cfg.text_only:
+        with S.Style():
+            for stem, draw in figure_specs(cfg):
+                rep.files += S.save(draw(), out, stem)
+    return rep

@@ -1,0 +1,101 @@
+"""pwmodel report: text layout, recorded numbers, determinism, figures."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from pwmodel import cli
+from pwmodel.report import build as B
+from pwmodel.report import results as R
+from pwmodel.report import text as T
+
+MACHINES = ("intel-xeon-8375c-2s", "aws-graviton2-64c")
+NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> B.Report:
+    cfg = R.Config(machines=MACHINES)
+    return B.build(cfg, tmp_path_factory.mktemp("report"))
+
+
+def _text_files(rep: B.Report) -> list[str]:
+    return sorted(rep.texts)
+
+
+def test_text_is_ascii_and_narrow(report):
+    assert _text_files(report)
+    for name in _text_files(report):
+        raw = (report.out_dir / name).read_bytes()
+        assert raw.isascii(), name
+        for i, line in enumerate(raw.decode().splitlines(), 1):
+            assert len(line) <= T.WIDTH, f"{name}:{i} has {len(line)} columns"
+
+
+def test_recorded_numbers_recompute(report):
+    R._crossover.cache_clear()
+    for name in _text_files(report):
+        rec = report.records[name]
+        assert rec.nums, name
+        for num in rec.nums:
+            again = num.recompute()
+            same = (T.render(again, num.scale, num.decimals) == num.printed
+                    or (math.isfinite(again) and abs(again - num.value) <= 1e-9 * abs(num.value)))
+            assert same, f"{name}: {num.fn.__name__}{num.args} printed {num.printed}, now {again}"
+            assert T.render(num.value, num.scale, num.decimals) == num.printed
+
+
+def test_every_number_in_text_is_accounted_for(report):
+    for name in _text_files(report):
+        rec = report.records[name]
+        known = {n.printed for n in rec.nums} | rec.literals
+        for i, line in enumerate(report.texts[name].splitlines(), 1):
+            if line.startswith(T.QUOTE) or line.startswith(T.COMMAND):
+                continue
+            for tok in NUM.findall(line):
+                assert tok in known, f"{name}:{i}: '{tok}' not from a recorded call: {line!r}"
+
+
+def test_same_input_same_bytes(report, tmp_path):
+    cfg = R.Config(machines=MACHINES, text_only=True)
+    rep2 = B.build(cfg, tmp_path)
+    for name in _text_files(report):
+        assert (tmp_path / name).read_bytes() == (report.out_dir / name).read_bytes(), name
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_figures_written_with_units(report):
+    pngs = sorted(report.out_dir.glob("*.png"))
+    svgs = sorted(report.out_dir.glob("*.svg"))
+    assert pngs and len(pngs) == len(svgs)
+    for p in pngs + svgs:
+        assert p.stat().st_size > 1000, p
+    for p in svgs:
+        assert b"<dc:date>" not in p.read_bytes(), p
+
+
+def test_figure_axes_have_units():
+    from pwmodel.report import style as S
+    cfg = R.Config(machines=MACHINES)
+    with S.Style():
+        for stem, draw in B.figure_specs(cfg):
+            fig = draw()
+            labels = list(S.axis_labels(fig))
+            assert any(x for x, _ in labels) and any(y for _, y in labels), stem
+            for xl, yl in labels:
+                for lab in (xl, yl):
+                    if lab:
+                        assert re.search(r"\([^()]+\)\s*$", lab.splitlines()[0]) or \
+                            re.search(r"\([^()]+\)\s*$", lab), f"{stem}: label {lab!r} lacks a unit"
+            S.plt.close(fig)
+
+
+def test_cli_bad_input_exits_2(tmp_path, capsys):
+    assert cli.main(["report", "--out", str(tmp_path), "--machine", "no-such-box"]) == 2
+    assert cli.main(["report", "--out", str(tmp_path), "--param", "ipi_ns=-5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and all(e.startswith("pwmodel: error:") for e in err)
