@@ -1,0 +1,116 @@
+"""`pwmodel simulate`, `pwmodel validate`, `pwmodel simulate-mutex`: the simulator from the CLI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import polars as pl
+
+from pwmodel import atomic, machine as M
+from pwmodel.commands._common import add_param_option, n_list, overrides
+from pwmodel.errors import PwmodelError
+from pwmodel.evaluate import Scenario
+from pwmodel.models import callsite, wakeup
+from pwmodel.simulate import events as E, fanout as FO, validate as V
+
+_SHOW = ["strategy", "n_cpus", "dirty_cpus", "requester_mean_ns", "requester_p50_ns", "requester_p99_ns",
+         "requester_p999_ns", "requester_max_ns", "victim_mean_ns", "victim_worst_ns", "cpu_time_ns"]
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    return Scenario(M.get(args.machine), args.isolation, args.preempt_model, args.callsite,
+                    overrides=overrides(args))
+
+
+def _write(df: pl.DataFrame, out: str | None) -> None:
+    if not out:
+        return
+    if out.endswith(".csv"):
+        atomic.write_text(out, df.write_csv())
+    elif out.endswith(".parquet"):
+        atomic.write_with(out, df.write_parquet)
+    else:
+        raise PwmodelError(f"output must end in .csv or .parquet, found '{out}'", field="--out")
+    print(f"wrote {out}")
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    sc = _scenario(args)
+    df = FO.simulate(sc, [int(n) for n in n_list(args.n_cpus)], reps=args.reps, seed=args.seed,
+                     dirty=args.dirty, workers=args.workers)
+    with pl.Config(tbl_rows=200, tbl_cols=len(_SHOW), tbl_width_chars=200):
+        print(df.select(_SHOW))
+    _write(df, args.out)
+    return 0
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    grid = V.conditions(args.machines.split(","), args.isolations.split(","), args.rates.split(","),
+                        [int(n) for n in n_list(args.n_cpus)])
+    table = V.run(grid, reps=args.reps, seed=args.seed, dirty=args.dirty, workers=args.workers)
+    out = Path(args.out_dir)
+    atomic.write_with(out / f"validation_{args.dirty}.parquet", table.write_parquet)
+    summ = V.summary(table).with_columns(pl.col("failing_n_cpus").cast(pl.List(pl.String)).list.join(" "))
+    atomic.write_text(out / f"validation_{args.dirty}_summary.csv", summ.write_csv())
+    V.figure(table, str(out / f"validation_{args.dirty}.png"))
+    n_cond = table.select("machine", "isolation", "rate_level", "n_cpus").unique().height
+    print(f"{n_cond} conditions, {table.height} comparisons, {table['ok'].mean():.1%} within tolerance")
+    with pl.Config(tbl_rows=200, tbl_width_chars=200, fmt_str_lengths=40):
+        print(summ)
+    print(f"wrote {out}/validation_{args.dirty}.parquet, _summary.csv, .png")
+    return 0
+
+
+def _run_mutex(args: argparse.Namespace) -> int:
+    sc = _scenario(args)
+    rates = [float(x) for x in args.caller_rates.split(",")]
+    df = E.mutex_sweep(sc, int(args.n), rates, callers=args.callers, seed=args.seed)
+    with pl.Config(tbl_rows=200, tbl_cols=12, tbl_width_chars=200):
+        print(df.select("strategy", "caller_rate_hz", "drain_mean_ns", "requester_mean_ns",
+                        "proposed_mean_ns", "requester_p99_ns", "drains_per_call"))
+    _write(df, args.out)
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reps", type=int, default=4000, help="replications per CPU count")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dirty", default="binomial", choices=FO.DIRTY_MODES,
+                   help="dirty CPUs: binomial (each CPU w.p. d) or fixed (d N, stochastic rounding)")
+    p.add_argument("--workers", type=int, default=1, help="processes (results do not depend on it)")
+
+
+def _scenario_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--machine", default="amd-epyc-7r13-2s", help="bundled name or profile path")
+    p.add_argument("--isolation", default="nohz_other", help=", ".join(wakeup.ISOLATION))
+    p.add_argument("--preempt-model", default=None, help=", ".join(wakeup.PREEMPT_MODELS))
+    p.add_argument("--callsite", default="lru_add_drain", help=", ".join(callsite.CALLSITES))
+    add_param_option(p)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="Monte Carlo of one fan-out, both strategies (same columns as the model)")
+    _scenario_opts(p)
+    p.add_argument("--n-cpus", default="1-1024", help="'1,8,64' or '1-1024' (powers of two)")
+    p.add_argument("--out", default=None, help="write the frame (.csv or .parquet)")
+    _common(p)
+    p.set_defaults(func=_run_simulate)
+
+    v = sub.add_parser("validate", help="analytic vs simulated on a grid: table, summary, figure")
+    v.add_argument("--machines", default="amd-epyc-7r13-2s")
+    v.add_argument("--isolations", default=",".join(wakeup.ISOLATION))
+    v.add_argument("--rates", default="low,high", help=", ".join(V.RATES))
+    v.add_argument("--n-cpus", default=",".join(str(n) for n in V.N_GRID))
+    v.add_argument("--out-dir", default="results/validation")
+    _common(v)
+    v.set_defaults(func=_run_validate, reps=2000)
+
+    m = sub.add_parser("simulate-mutex", help="callers under the global drain mutex with lru_drain_gen")
+    _scenario_opts(m)
+    m.add_argument("--n", type=int, default=64, help="CPUs in each fan-out")
+    m.add_argument("--caller-rates", default="10,100,1000,10000,100000", help="Hz, comma separated")
+    m.add_argument("--callers", type=int, default=20000)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--out", default=None)
+    m.set_defaults(func=_run_mutex)
