@@ -44,12 +44,13 @@ def _children_of(pid: int) -> list[int]:
     return out
 
 
-def _pw_processes() -> list[int]:
+def _processes_running(folder: Path) -> list[int]:
+    """Processes whose executable lives in ``folder`` (this test's private build cache)."""
     out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                if (d / "comm").read_text().strip().startswith("pw_lru-"):
+                if str(Path(os.readlink(d / "exe"))).startswith(str(folder)):
                     out.append(int(d.name))
             except OSError:
                 pass
@@ -82,21 +83,25 @@ def test_short_real_collection_passes_schema_checks(tmp_path):
 
 
 @live
-def test_cleanup_after_forced_failure(tmp_path):
+def test_cleanup_after_forced_failure(tmp_path, monkeypatch):
     from pwmodel.collect.lru import collect_drain
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PWMODEL_CACHE", str(cache))
+    out = tmp_path / "out"
     req, tgt = _cpus()
     before = tracefs.toplevel_state()
     affinity = os.sched_getaffinity(0)
     with pytest.raises(PwmodelError, match="forced failure"):
-        collect_drain(tmp_path, target_state="fifo", duration_s=5.0, triggers=5, target_cpu=tgt,
+        collect_drain(out, target_state="fifo", duration_s=5.0, triggers=5, target_cpu=tgt,
                       requester_cpu=req, progress=False, _fail_after_start=True)
     time.sleep(0.2)
-    assert _pw_processes() == [] or all(not Path(f"/proc/{p}").exists() for p in _pw_processes())
+    assert list(cache.iterdir()), "the helper was built in the private cache"
+    assert _processes_running(cache) == []  # the SCHED_FIFO loop and the requester are gone
     assert _children_of(os.getpid()) == []
     assert tracefs.toplevel_state() == before
     assert os.sched_getaffinity(0) == affinity
     assert not [d for d in (tracefs.ROOT / "instances").iterdir() if d.name.startswith(f"pwmodel-{os.getpid()}-")]
-    assert not list(tmp_path.iterdir())  # nothing half-written
+    assert not out.exists() or not list(out.iterdir())  # nothing half-written
 
 
 def test_compiler_missing_is_a_clear_error(monkeypatch):
