@@ -1,0 +1,228 @@
+"""Vectorised analytic evaluation of sweep chunks (the closed forms of pwmodel.models).
+
+Per group (one scenario) the quantities that need the topology or the
+wake-up distribution are tabulated once over the whole n_cpus axis
+(mean/max c2c, E[max of D] and quantiles of the max, exactly as
+:func:`pwmodel.evaluate.inputs` computes them); per chunk the lambdified
+fan-out expressions run on NumPy arrays, other parameter axes broadcast.
+The numbers equal :func:`pwmodel.evaluate.evaluate` for the same points
+(same expressions, same tables, same arithmetic; checked in the tests).
+Columns: axes, then ``qw_<metric>`` and ``rl_<metric>``; ns, Hz, CPUs.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Mapping
+
+import numpy as np
+import polars as pl
+import sympy as sp
+
+from pwmodel import evaluate as E
+from pwmodel.models import callsite as CS
+from pwmodel.models import contention as C
+from pwmodel.models import fanout as F
+from pwmodel.models import fastpath as FP
+from pwmodel.models import numeric
+from pwmodel.models import wakeup as W
+from pwmodel.models import symbols as X
+from pwmodel.sweep.grid import Block, Grid, Segment
+from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
+
+ENUMS: dict[str, pl.Enum] = {
+    "callsite": pl.Enum(list(CS.CALLSITES)),
+    "isolation": pl.Enum(list(W.ISOLATION)),
+    "preempt_model": pl.Enum(list(W.PREEMPT_MODELS)),
+    "qw_config": pl.Enum(list(FP.CONFIGS)),
+    "rl_config": pl.Enum(list(FP.CONFIGS)),
+}
+
+
+def enum_of(spec: SweepSpec, col: str) -> pl.Enum:
+    if col == "machine":
+        return pl.Enum(list(spec.axes["machine"]))
+    return ENUMS[col]
+
+
+def quantile_col(q: float) -> str:
+    """Column stem of a requester-latency quantile: 0.5 -> requester_p50_ns, 0.999 -> p99_9."""
+    return "requester_p" + f"{q * 100:.10g}".replace(".", "_") + "_ns"
+
+
+def metric_columns(spec: SweepSpec) -> list[str]:
+    stems = list(spec.metrics) + [quantile_col(q) for q in spec.quantiles
+                                  if quantile_col(q) not in spec.metrics]
+    return [f"{s}_{m}" for s in ("qw", "rl") for m in stems]
+
+
+@functools.lru_cache(maxsize=32)
+def _rl_quantile_expr(q: float) -> sp.Expr:
+    """RL requester q-quantile: the p99 model's normal spread rescaled to z_q."""
+    if q == 0.99:
+        return F.rl_p99_expr()
+    z = sp.Float(NormalDist().inv_cdf(q))
+    mean = F.rl_mean_expr()
+    return mean + (F.rl_p99_expr() - mean) * (z / F.Z99)
+
+
+@dataclass
+class GroupContext:
+    """Per-scenario values: parameters, tables over the n_cpus axis, configurations."""
+
+    spec: SweepSpec
+    group: int
+    values: dict[str, float]
+    tables: dict[str, np.ndarray]       # n_cpus-axis tables (c2c, wake order statistics)
+    qmax: dict[float, np.ndarray]       # quantile level -> wake_qmax table
+    labels: dict[str, str]              # structural column values
+    idle: bool
+
+    @classmethod
+    def build(cls, grid: Grid, g: int) -> "GroupContext":
+        spec = grid.spec
+        sc = grid.scenario(g)
+        ps = sc.params()
+        n = np.asarray(spec.axes["n_cpus"], dtype=float)
+        base = E.inputs(sc, n, ps)                 # exactly evaluate()'s inputs
+        dist = sc.wake_dist(ps)
+        dirty = ps["dirty_fraction"] * n
+        qmax = {0.99: np.asarray(base["wake_qmax_ns"], dtype=float)}
+        for q in spec.quantiles:
+            if q not in qmax:
+                qmax[q] = E.qmax_of(dist, dirty, q)
+        tables = {k: np.asarray(base[k], dtype=float) for k in ("n_cpus", "c2c_mean_ns",
+                                                                "c2c_max_ns", "wake_emax_ns")}
+        values = {k: float(v) for k, v in base.items() if k not in tables and k != "wake_qmax_ns"}
+        qw_cfg, rl_cfg = sc.configs
+        labels = {"machine": sc.machine.name, "callsite": sc.callsite, "isolation": sc.isolation,
+                  "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
+        return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle")
+
+
+@functools.lru_cache(maxsize=None)
+def _expr(name: str, arg: str = "") -> sp.Expr:
+    """The model expressions (built once; building them costs more than evaluating a block)."""
+    if name == "tax":
+        return FP.tax_expr(arg)
+    if name == "extra":
+        return C.local_op_extra_expr(X.c2c_mean_ns)
+    return getattr(F, name + "_expr")()
+
+
+def _ev(expr: sp.Expr, v: Mapping[str, object], shape: tuple[int, int]) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return np.broadcast_to(numeric(expr, v), shape)   # a view: copied once into the output
+
+
+def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.ndarray]:
+    """Metric arrays (shape rows x n-range) of one block, keyed by output column."""
+    spec = ctx.spec
+    shape = blk.shape
+    v: dict[str, object] = dict(ctx.values)
+    for a, idx in grid.row_indices(blk).items():
+        v[a] = np.asarray(spec.axes[a], dtype=float)[idx].reshape(-1, 1)
+    for k, t in ctx.tables.items():
+        v[k] = t[blk.a:blk.b].reshape(1, -1)
+    v["wake_qmax_ns"] = ctx.qmax[0.99][blk.a:blk.b].reshape(1, -1)
+    n = v["n_cpus"]
+    zeros = np.zeros(shape)
+    need = set(spec.metrics) | {quantile_col(q) for q in spec.quantiles}
+    out: dict[str, np.ndarray] = {}
+
+    def put(metric: str, qw: object, rl: object) -> None:
+        if metric in need:
+            out[f"qw_{metric}"] = np.broadcast_to(np.asarray(qw, dtype=float), shape)
+            out[f"rl_{metric}"] = np.broadcast_to(np.asarray(rl, dtype=float), shape)
+
+    qw_cfg, rl_cfg = ctx.labels["qw_config"], ctx.labels["rl_config"]
+    if "requester_mean_ns" in need:
+        put("requester_mean_ns", _ev(_expr("qw_mean"), v, shape), _ev(_expr("rl_mean"), v, shape))
+    if "requester_p99_ns" in need:
+        put("requester_p99_ns", _ev(_expr("qw_p99"), v, shape), _ev(_expr("rl_p99"), v, shape))
+    for q in spec.quantiles:
+        col = quantile_col(q)
+        if col in out:
+            continue
+        vq = dict(v)
+        vq["wake_qmax_ns"] = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
+        put(col, _ev(_expr("qw_p99"), vq, shape), _ev(_rl_quantile_expr(q), vq, shape))
+    if need & {"victim_mean_ns", "victim_worst_ns"}:
+        qv = zeros if ctx.idle else _ev(_expr("qw_victim"), v, shape)
+        put("victim_mean_ns", qv, zeros if ctx.idle else _ev(_expr("rl_victim_mean"), v, shape))
+        put("victim_worst_ns", qv, zeros if ctx.idle else _ev(_expr("rl_victim_worst"), v, shape))
+    if need & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
+        lam_r, lam_l = v["remote_rate_hz"], v["local_rate_hz"]
+        tax_qw = _ev(_expr("tax", qw_cfg), v, shape)
+        tax_rl = _ev(_expr("tax", rl_cfg), v, shape)
+        extra_rl = _ev(_expr("extra"), v, shape)
+        qw_cpu, rl_cpu = _ev(_expr("qw_cpu"), v, shape), _ev(_expr("rl_cpu"), v, shape)
+        put("cpu_time_ns", qw_cpu, rl_cpu)
+        put("fastpath_tax_ns", tax_qw, tax_rl)
+        put("fastpath_extra_ns", zeros, extra_rl)
+        # same arithmetic as pwmodel.evaluate.evaluate (bitwise-equal results)
+        put("cpu_load_cpus", (lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9,  # type: ignore[operator]
+            (lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)  # type: ignore[operator]
+    if "dirty_cpus" in need:
+        d = v["dirty_fraction"] * n  # type: ignore[operator]
+        put("dirty_cpus", d, d)
+    return out
+
+
+class AnalyticChunker:
+    """Computes chunk frames of an analytic sweep; caches per-group contexts."""
+
+    def __init__(self, spec: SweepSpec) -> None:
+        self.spec = spec
+        self.grid = Grid(spec)
+        self._ctx: dict[int, GroupContext] = {}
+        self._lock = threading.Lock()
+        n = np.asarray(spec.axes["n_cpus"], dtype=float)
+        self._n_int = bool(np.all(n == np.round(n)))
+
+    def context(self, g: int) -> GroupContext:
+        """The tables of group ``g`` (built once; the 16 most recent kept)."""
+        with self._lock:
+            ctx = self._ctx.get(g)
+            if ctx is None:
+                if len(self._ctx) >= 16:
+                    self._ctx.pop(next(iter(self._ctx)))
+                ctx = self._ctx[g] = GroupContext.build(self.grid, g)
+            return ctx
+
+    def chunk(self, k: int) -> pl.DataFrame:
+        """The frame of chunk ``k``: one row per grid point, axes then metrics."""
+        frames = [self.segment_frame(seg) for seg in self.grid.segments(k)]
+        return frames[0] if len(frames) == 1 else pl.concat(frames)
+
+    def segment_frame(self, seg: Segment) -> pl.DataFrame:
+        """Rows of one group's segment: axis columns, then qw_*/rl_* metric columns."""
+        ctx = self.context(seg.group)
+        spec, grid = self.spec, self.grid
+        size = seg.size
+        mcols = metric_columns(spec)
+        inner = [a for a in grid.row_axes]
+        buf = {c: np.empty(size) for c in mcols + inner + ["n_cpus"]}
+        pos = 0
+        for blk in grid.blocks(seg):
+            res = evaluate_block(ctx, grid, blk)
+            rows, width = blk.shape
+            end = pos + rows * width
+            for c in mcols:
+                buf[c][pos:end].reshape(rows, width)[...] = res[c]
+            for a, idx in grid.row_indices(blk).items():
+                buf[a][pos:end] = np.repeat(np.asarray(spec.axes[a], dtype=float)[idx], width)
+            buf["n_cpus"][pos:end] = np.tile(ctx.tables["n_cpus"][blk.a:blk.b], rows)
+            pos = end
+        cols: dict[str, object] = {}
+        for c in STRUCT_AXES:
+            cols[c] = pl.Series(c, [ctx.labels[c]], dtype=enum_of(spec, c)).new_from_index(0, size)
+        gvals = grid.group_values(seg.group)
+        for a in spec.param_axes:
+            cols[a] = buf[a] if a in buf else np.full(size, float(gvals[a]))  # type: ignore[arg-type]
+        cols["n_cpus"] = buf["n_cpus"].astype(np.int64) if self._n_int else buf["n_cpus"]
+        cols.update({c: buf[c] for c in mcols})
+        return pl.DataFrame(cols)

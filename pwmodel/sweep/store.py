@@ -1,0 +1,124 @@
+"""The output folder of a sweep: one parquet file per chunk, a manifest, atomic writes.
+
+Layout of ``DIR``::
+
+    _sweep.json           manifest: spec fingerprint, chunk count, canonical spec
+    part-000000.parquet   chunk 0 (rows in grid order), written via pwmodel.atomic
+    ...
+    _SUCCESS.json         written last: points, chunks, seconds
+
+A chunk file exists only once complete (write, fsync, rename), so a killed
+run resumes by computing the chunks whose file is missing. A folder holding
+a different sweep (another fingerprint) is refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+from pwmodel import atomic
+from pwmodel.errors import PwmodelError
+from pwmodel.sweep.spec import SweepSpec
+
+MANIFEST = "_sweep.json"
+SUCCESS = "_SUCCESS.json"
+
+
+class Store:
+    """Chunk files of one sweep in ``out_dir``."""
+
+    def __init__(self, out_dir: str | os.PathLike, spec: SweepSpec, n_chunks: int,
+                 n_points: int) -> None:
+        self.dir = Path(out_dir)
+        self.spec = spec
+        self.n_chunks = n_chunks
+        self.n_points = n_points
+        self.width = max(6, len(str(n_chunks - 1)))
+
+    def path(self, k: int) -> Path:
+        return self.dir / f"part-{k:0{self.width}d}.parquet"
+
+    def open(self, *, force: bool = False) -> list[int]:
+        """Prepare the folder; return the chunk numbers still to compute."""
+        if self.dir.exists() and not self.dir.is_dir():
+            raise PwmodelError("output path exists and is not a folder", file=str(self.dir))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        man = self.dir / MANIFEST
+        fp = self.spec.fingerprint()
+        if man.exists():
+            try:
+                old = json.loads(man.read_text())
+            except (OSError, ValueError):
+                old = {}
+            if old.get("fingerprint") != fp:
+                if not force:
+                    raise PwmodelError(
+                        f"folder holds another sweep (fingerprint {old.get('fingerprint')!r}, this "
+                        f"spec {fp!r}); choose another --out or pass --force to replace it",
+                        file=str(self.dir))
+                self.clear()
+        elif any(self.dir.glob("part-*.parquet")):
+            if not force:
+                raise PwmodelError("folder holds parquet parts without a sweep manifest; choose "
+                                   "another --out or pass --force", file=str(self.dir))
+            self.clear()
+        for stale in self.dir.glob(".part-*.tmp"):   # left by a killed writer
+            stale.unlink(missing_ok=True)
+        atomic.write_text(man, json.dumps({
+            "fingerprint": fp, "name": self.spec.name, "n_chunks": self.n_chunks,
+            "n_points": self.n_points, "spec": self.spec.canonical(),
+            "source": self.spec.path}, indent=1, default=str) + "\n")
+        return [k for k in range(self.n_chunks) if not self.path(k).exists()]
+
+    def clear(self) -> None:
+        """Remove this store's files (parts, manifest, success marker)."""
+        for p in list(self.dir.glob("part-*.parquet")) + [self.dir / MANIFEST, self.dir / SUCCESS]:
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink(missing_ok=True)
+
+    def write(self, k: int, frame: pl.DataFrame) -> None:
+        comp = self.spec.compression
+        atomic.write_with(self.path(k), lambda tmp: frame.write_parquet(
+            tmp, compression=comp, statistics=True))
+
+    def finish(self, seconds: float, computed: int) -> None:
+        atomic.write_text(self.dir / SUCCESS, json.dumps({
+            "fingerprint": self.spec.fingerprint(), "n_points": self.n_points,
+            "n_chunks": self.n_chunks, "computed_chunks": computed,
+            "seconds": round(seconds, 3)}, indent=1) + "\n")
+
+    def complete(self) -> bool:
+        return (self.dir / SUCCESS).exists()
+
+    def scan(self) -> pl.LazyFrame:
+        """All chunks, in grid order, as one LazyFrame."""
+        files = [str(self.path(k)) for k in range(self.n_chunks)]
+        missing = [f for f in files if not Path(f).exists()]
+        if missing:
+            raise PwmodelError(f"{len(missing)} chunk file(s) missing, e.g. {missing[0]}; "
+                               "run the sweep again to resume", file=str(self.dir))
+        return pl.scan_parquet(files)
+
+
+def scan(out_dir: str | os.PathLike) -> pl.LazyFrame:
+    """Open a finished sweep folder as a LazyFrame (rows in grid order)."""
+    d = Path(out_dir)
+    try:
+        man = json.loads((d / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise PwmodelError(f"not a sweep output folder: {exc}", file=str(d)) from None
+    n = int(man["n_chunks"])
+    width = max(6, len(str(n - 1)))
+    files = [str(d / f"part-{k:0{width}d}.parquet") for k in range(n)]
+    missing = [f for f in files if not Path(f).exists()]
+    if missing:
+        raise PwmodelError(f"{len(missing)} of {n} chunk files missing (interrupted sweep?)",
+                           file=str(d))
+    return pl.scan_parquet(files)
