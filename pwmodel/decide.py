@@ -98,13 +98,13 @@ def crossover_symbolic(regime: str = "slowest") -> sp.Expr:
     serialisation of the parallel drains does)."""
     n = X.n_cpus
     rl = F.rl_mean_expr()
-    head = F._base() + F.dirty_expr * S["queue_work_ns"] + S["requester_wakeup_ns"]
     if regime == "slowest":
-        qw = head + X.wake_emax_ns + F.coherence.local_drain_expr()
+        tail = F._slowest(X.wake_emax_ns)
     elif regime == "lock":
-        qw = head + F.lru_serial_expr()
+        tail = F.lru_serial_expr()
     else:
         raise PwmodelError(f"unknown regime '{regime}' (slowest, lock)", field="regime")
+    qw = (F._base() + tail + S["requester_wakeup_ns"]).subs(F._d1, F.dirty_expr)
     sol = sp.solve(sp.Eq(rl, qw), n)
     if len(sol) != 1:
         raise PwmodelError("no unique closed-form crossover")

@@ -76,26 +76,58 @@ def _n_array(n_cpus: Sequence[float] | np.ndarray | float) -> np.ndarray:
     return n
 
 
-def emax_of(dist: LatencyDist, d: np.ndarray, exact_limit: int = 64) -> np.ndarray:
-    """E[max of d draws] for each d (d < 1 treated as 1): exact quadrature for few
-    distinct values, else interpolation in log d on a 96-point grid (monotone)."""
+_PER_OCTAVE = 16
+_TABLES: dict[tuple, np.ndarray] = {}
+
+
+def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """Order-statistic values on the fixed grid d = 2^(i/16), i = 0..ceil(16 log2 d_max),
+    computed once per distinct distribution and extended on demand."""
+    k = int(math.ceil(_PER_OCTAVE * math.log2(max(d_max, 2.0)))) + 1
+    key = (dist.signature(), what, q)
+    have = _TABLES.get(key, np.empty(0))
+    if have.size < k:
+        grid = 2.0 ** (np.arange(have.size, k) / _PER_OCTAVE)
+        if what == "emax":
+            new = np.atleast_1d(np.asarray(dist.expected_max_ns(grid), dtype=float))
+        else:
+            new = np.array([dist.quantile_of_max_ns(q, float(x)) for x in grid])
+        have = np.concatenate([have, new])
+        if len(_TABLES) > 512:
+            _TABLES.clear()
+        _TABLES[key] = have
+    grid = 2.0 ** (np.arange(k) / _PER_OCTAVE)
+    return grid, have[:k]
+
+
+def _interp(dist: LatencyDist, d: np.ndarray, what: str, q: float) -> np.ndarray:
     d = np.maximum(np.asarray(d, dtype=float), 1.0)
-    uniq = np.unique(d)
-    if uniq.size <= exact_limit:
-        vals = np.asarray(dist.expected_max_ns(uniq), dtype=float)
-        return vals[np.searchsorted(uniq, d)]
-    grid = np.unique(np.concatenate([np.geomspace(1.0, max(uniq.max(), 2.0), 96), [uniq.max()]]))
-    vals = np.asarray(dist.expected_max_ns(grid), dtype=float)
+    grid, vals = _table(dist, what, q, float(d.max()))
     if np.isinf(vals).any():
         return np.full_like(d, math.inf)
-    return np.interp(np.log(d), np.log(grid), vals)
+    # exact at the nodes (every power of two is one), linear in log2 d between them
+    return np.interp(np.log2(d), np.arange(grid.size) / _PER_OCTAVE, vals)
+
+
+def emax_of(dist: LatencyDist, d: np.ndarray) -> np.ndarray:
+    """E[max of d draws] in ns (d < 1 treated as 1): exact quadrature at d = 2^(i/16),
+    linear in log2 d between; the same value for the same d on every code path."""
+    return _interp(dist, d, "emax", 0.0)
 
 
 def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
-    d = np.maximum(np.asarray(d, dtype=float), 1.0)
-    uniq = np.unique(d)
-    vals = np.array([dist.quantile_of_max_ns(q, float(x)) for x in uniq])
-    return vals[np.searchsorted(uniq, d)]
+    """q-quantile of the max of d draws in ns, on the same grid as :func:`emax_of`.
+
+    For d < 1 (one candidate CPU, dirty with probability d) it is the quantile of one
+    draw at level 1 - (1 - q)/d, or 0 when 1 - d >= q (most calls drain nothing)."""
+    d = np.asarray(d, dtype=float)
+    out = _interp(dist, d, "qmax", q)
+    small = d < 1
+    if np.any(small):
+        for v in np.unique(d[small]):
+            lvl = 1.0 - (1.0 - q) / v if v > 0 else -1.0
+            out[d == v] = float(dist.quantile(lvl)) if lvl > 0 else 0.0
+    return out
 
 
 def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> dict[str, np.ndarray | float]:
@@ -110,6 +142,7 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
         "n_cpus": n,
         "c2c_mean_ns": sc.machine.mean_c2c_ns(n),
         "c2c_max_ns": sc.machine.max_c2c_ns(n),
+        "c2c_var_ns2": sc.machine.var_c2c_ns2(n),
         "wake_emax_ns": emax_of(dist, dirty),
         "wake_qmax_ns": qmax_of(dist, dirty),
         "wake_min_ns": lo,
@@ -140,7 +173,7 @@ def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> 
     rows["QW"] = dict(
         config=qw_cfg, requester_mean_ns=ev(F.qw_mean_expr()), requester_p99_ns=ev(F.qw_p99_expr()),
         victim_mean_ns=zeros if idle else ev(F.qw_victim_expr()),
-        victim_worst_ns=zeros if idle else ev(F.qw_victim_expr()),
+        victim_worst_ns=zeros if idle else ev(F.qw_victim_worst_expr()),
         cpu_time_ns=qw_cpu, fastpath_tax_ns=np.full_like(n, tax_qw), fastpath_extra_ns=zeros,
         cpu_load_cpus=(lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9)
     rows["RL"] = dict(

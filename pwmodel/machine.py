@@ -159,20 +159,46 @@ class Machine:
             prev = np.maximum(prev, upto)
         return out
 
-    def mean_c2c_ns(self, n_cpus: int | np.ndarray) -> np.ndarray:
-        """Mean line-transfer latency from CPU 0 to all ``n_cpus`` CPUs (self counts 0 ns)."""
-        counts = self.class_counts(n_cpus)
-        n = np.asarray(n_cpus, dtype=float)
+    def _mean_direct(self, n: np.ndarray) -> np.ndarray:
+        counts = self.class_counts(n)
         tot = sum(counts[lv.pair_class] * lv.c2c_ns for lv in self.levels)
         return tot / n
 
-    def max_c2c_ns(self, n_cpus: int | np.ndarray) -> np.ndarray:
-        """Largest line-transfer latency from CPU 0 among ``n_cpus`` CPUs (0 for one CPU)."""
-        counts = self.class_counts(n_cpus)
-        out = np.zeros_like(np.asarray(n_cpus, dtype=float))
+    def _max_direct(self, n: np.ndarray) -> np.ndarray:
+        counts = self.class_counts(n)
+        out = np.zeros_like(n)
         for lv in self.levels:
             out = np.where(counts[lv.pair_class] > 0, lv.c2c_ns, out)
         return out
+
+    def var_c2c_ns2(self, n_cpus: int | np.ndarray) -> np.ndarray:
+        """Variance (ns^2) of the line-transfer latency over the ``n_cpus`` CPUs (self = 0)."""
+        n = np.asarray(n_cpus, dtype=float)
+        counts = self.class_counts(n)
+        m2 = sum(counts[lv.pair_class] * lv.c2c_ns ** 2 for lv in self.levels) / n
+        return np.maximum(m2 - self._mean_direct(n) ** 2, 0.0)
+
+    def _lookup(self, n_cpus: int | np.ndarray, which: str) -> np.ndarray:
+        """Table lookup for integral CPU counts (identical values to the direct form)."""
+        n = np.asarray(n_cpus, dtype=float)
+        direct = self._mean_direct if which == "mean" else self._max_direct
+        if n.size < 4096:
+            return direct(n)
+        if np.any(~np.isfinite(n)) or np.any(n < 1):
+            self.class_counts(n)  # raises the error
+        top = float(n.max())
+        if top > 1 << 22 or not np.all(n == np.floor(n)):
+            return direct(n)
+        tab = direct(np.arange(1.0, top + 1.0))
+        return tab[n.astype(np.int64) - 1]
+
+    def mean_c2c_ns(self, n_cpus: int | np.ndarray) -> np.ndarray:
+        """Mean line-transfer latency from CPU 0 to all ``n_cpus`` CPUs (self counts 0 ns)."""
+        return self._lookup(n_cpus, "mean")
+
+    def max_c2c_ns(self, n_cpus: int | np.ndarray) -> np.ndarray:
+        """Largest line-transfer latency from CPU 0 among ``n_cpus`` CPUs (0 for one CPU)."""
+        return self._lookup(n_cpus, "max")
 
     # ---- parameters ------------------------------------------------------------
     def param_values(self) -> dict[str, tuple[float, str]]:

@@ -39,8 +39,32 @@ def numeric(expr: sp.Expr, values: Mapping[str, object]) -> np.ndarray:
     if missing:
         from pwmodel.errors import PwmodelError
         raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
-    out = fn(*[values[n] for n in names])
+    # NumPy scalars, not Python floats: a branch of a Piecewise that is not taken may
+    # divide by zero (both branches are computed); NumPy gives inf/nan there, and the
+    # select() keeps the branch that applies
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = fn(*[np.asarray(values[n], dtype=float) for n in names])
     return np.asarray(out, dtype=float)
+
+
+@functools.lru_cache(maxsize=128)
+def _compile_many(exprs: tuple[sp.Expr, ...]) -> tuple[Callable, tuple[str, ...]]:
+    names = tuple(sorted({str(s) for e in exprs for s in e.free_symbols}))
+    syms = [SYMBOLS.get(n) or EXTRA[n] for n in names]
+    fn = sp.lambdify(syms, list(exprs), modules="numpy", cse=True)
+    return fn, names
+
+
+def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr], values: Mapping[str, object]) -> list[np.ndarray]:
+    """Evaluate several expressions in one generated function (common subexpressions shared)."""
+    fn, names = _compile_many(tuple(exprs))
+    missing = [n for n in names if n not in values]
+    if missing:
+        from pwmodel.errors import PwmodelError
+        raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        outs = fn(*[np.asarray(values[n], dtype=float) for n in names])
+    return [np.asarray(o, dtype=float) for o in outs]
 
 
 def evaluate_subs(expr: sp.Expr, values: Mapping[str, float]) -> float:

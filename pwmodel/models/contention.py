@@ -9,7 +9,15 @@ E[S_R^2] / (2 E[S_R]); hence (M/G/1 residual life, two classes)
 
     W_L = lambda_R E[S_R^2] / 2,       W_R = lambda_L E[S_L^2] / 2.
 
-With deterministic holds E[S^2] = S^2. The worst single wait of a local op
+With deterministic holds E[S^2] = S^2. Only the *first* local attempt inside
+a remote hold spins; later attempts are merely delayed behind it. So per
+remote hold the owner spins E[(S_R - T1)^+] = S_R - (1 - e^{-lambda_L S_R}) /
+lambda_L (T1 ~ Exp(lambda_L), the first attempt), and per local op
+
+    W_L = (lambda_R / lambda_L) E[(S_R - T1)^+]   (-> lambda_R S_R^2 / 2 as lambda_L S_R -> 0).
+
+Here local_rate_hz is the owner's attempt rate while it runs; the forms hold
+while lambda_L S_L < 0.05 and lambda_R S_R < 0.1 (see docs/validity.md). The worst single wait of a local op
 is one whole remote hold, S_R. Misses after a remote acquisition: a local op
 pays the owner refetch when the previous lock holder was remote; for two
 independent Poisson streams the rate of remote->local transitions is
@@ -19,15 +27,29 @@ lambda_R lambda_L / (lambda_R + lambda_L) (never above min of the two).
 from __future__ import annotations
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
 
 from pwmodel.models import coherence
 from pwmodel.params import SYMBOLS as S
 
 
-def local_wait_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
-    """Mean ns a local op waits for a remote holder (deterministic hold)."""
+def owner_spin_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
+    """Mean ns the owner spins per remote hold: E[(S_R - T1)^+], T1 ~ Exp(lambda_L)."""
     sr = coherence.remote_hold_expr() if remote_hold is None else remote_hold
-    return S["remote_rate_hz"] * sp.Float(1e-9) * sr ** 2 / 2
+    ll = S["local_rate_hz"] * sp.Float(1e-9)
+    return sp.Piecewise((0, sp.Eq(S["local_rate_hz"], 0)), (sr + expm1(-ll * sr) / ll, True))
+
+
+def local_wait_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
+    """Mean ns a local op waits for a remote holder (deterministic hold S_R).
+
+    (lambda_R / lambda_L) E[(S_R - T1)^+]; lambda_R S_R^2 / 2 when lambda_L = 0.
+    """
+    sr = coherence.remote_hold_expr() if remote_hold is None else remote_hold
+    lr = S["remote_rate_hz"] * sp.Float(1e-9)
+    ll = S["local_rate_hz"] * sp.Float(1e-9)
+    return sp.Piecewise((lr * sr ** 2 / 2, sp.Eq(S["local_rate_hz"], 0)),
+                        (lr / ll * owner_spin_expr(sr), True))
 
 
 def remote_wait_expr() -> sp.Expr:

@@ -4,16 +4,22 @@ Common part: the global mutex, then cpu_needs_mm_drain() reads each CPU's
 batch counters; the lines of the D = d N dirty CPUs were written by their
 owners and cost a transfer each: t_check = N d l_check c2c_mean.
 
-Queued work (QW): D queue_work_on() calls, then the requester sleeps in
-flush_work() until the slowest work finishes: the expected maximum of D
+Queued work (QW): D queue_work_on() calls t_q apart, then the requester
+sleeps in flush_work() until the slowest work finishes. Two bounds, the
+larger wins: the last work queued (D t_q) plus the expected maximum of D
 queue->start latencies (order statistics of the wake-up distribution, not
-the mean), plus the hot drain S_Q, unless the D parallel drains are limited
-by the shared lruvec lru_lock, whose holds serialise with a hand-off of two
-lines each: first start + D (f_lru S_Q + 2 c2c_mean). Then the completion
-wakes the requester.
+the mean) plus its hot drain S_Q; or the shared lruvec lru_lock, which the
+parallel drains take in turn (hold f S_Q plus a hand-off of two lines), the
+first one starting after t_q + W_min. Then the completion wakes the
+requester. With h = f S_Q + 2 c2c_mean and D >= 1:
 
-    QW = t_mutex + t_check + D t_queue
-         + [D > 0] (max(E[max_D W] + S_Q, W_min + D (f_lru S_Q + 2 c2c)) + t_wake)
+    QW = t_mutex + t_check + max(D t_q + E[max_D W] + S_Q,
+                                 t_q + W_min + D h + (1 - f) S_Q) + t_wake
+
+For D < 1 (N d < 1) the tail is weighted by D, the probability that the one
+candidate CPU is dirty (expected value). The p99 takes the quantile of the
+maximum, F^{-1}(0.99^{1/D}); for D < 1 it is F^{-1}(1 - 0.01/D) when
+1 - D < 0.99, else no work at all.
 
 Remote locking (RL): the requester drains the dirty CPUs one after another
 under their locks: a sum, linear in N, each term at the topology distance of
@@ -22,11 +28,12 @@ counting 0), plus the wait for an owner inside its local critical section.
 
     RL = t_mutex + t_check + D (S_R(c2c_mean) + W_R)
 
-The p99 of QW uses the quantile of the maximum (F^{-1}(0.99^{1/D})); RL's
-spread comes only from the W_R waits (normal approximation over D terms).
-Victim interruption is per drain of one dirty target CPU. Source:
-design/MODEL.md "Fan-out over N CPUs"; mm/swap.c __lru_add_drain_all in the
-seed patch.
+RL p99: normal approximation with the variance of the owner waits, of the
+number of dirty CPUs (binomial, N d (1 - d)) and of the pair classes of the
+dirty CPUs (D l_c2c^2 Var(c2c)). Victim interruption is per drain of one
+dirty target CPU. Sources: design/MODEL.md "Fan-out over N CPUs"; mm/swap.c
+__lru_add_drain_all in the seed patch; forms corrected against the
+simulator (docs/validity.md).
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ from pwmodel.params import SYMBOLS as S
 Z99 = sp.Float(2.3263478740408408)  # standard normal 0.99 quantile
 
 dirty_expr = S["dirty_fraction"] * X.n_cpus
-_active = sp.Min(dirty_expr, 1)
+_active = sp.Min(dirty_expr, 1)       # P(the one candidate is dirty) when D < 1
+_d1 = sp.Max(dirty_expr, 1)           # D, at least one drain
+_none = sp.Eq(S["dirty_fraction"], 0)
 
 
 def check_expr() -> sp.Expr:
@@ -52,75 +61,100 @@ def _base() -> sp.Expr:
     return S["mutex_ns"] + check_expr()
 
 
-def rl_per_cpu_expr() -> sp.Expr:
+def rl_per_cpu_expr(c2c: sp.Expr = X.c2c_mean_ns) -> sp.Expr:
     """ns the requester spends on one dirty CPU under RL (hold + wait for the owner)."""
-    return coherence.remote_hold_expr(X.c2c_mean_ns) + contention.remote_wait_expr()
+    return coherence.remote_hold_expr(c2c) + contention.remote_wait_expr()
 
 
 def rl_mean_expr() -> sp.Expr:
     return _base() + dirty_expr * rl_per_cpu_expr()
 
 
+def _rl_c2c_lines() -> sp.Expr:
+    """Lines whose transfer makes up S_R (the coefficient of c2c in S_R)."""
+    return sp.diff(coherence.remote_hold_expr(S["c2c_ns"]), S["c2c_ns"])
+
+
 def rl_p99_expr() -> sp.Expr:
-    # the variance is >= 0 while the owner's lock utilisation is <= 1 (model domain)
-    var = sp.Max(contention.remote_wait_var_expr(), 0)
-    return rl_mean_expr() + Z99 * sp.sqrt(dirty_expr * var)
+    # owner-wait variance is >= 0 while the owner's lock utilisation is <= 1 (model domain)
+    var_w = sp.Max(contention.remote_wait_var_expr(), 0)
+    var = (dirty_expr * var_w
+           + X.n_cpus * S["dirty_fraction"] * (1 - S["dirty_fraction"]) * rl_per_cpu_expr() ** 2
+           + dirty_expr * _rl_c2c_lines() ** 2 * X.c2c_var_ns2)
+    full = rl_mean_expr() + Z99 * sp.sqrt(var)
+    one = _base() + rl_per_cpu_expr(X.c2c_max_ns)   # D < 1: at most one drain
+    # (d = 0 falls in the first branch: no drain at all)
+    return sp.Piecewise((_base(), 1 - dirty_expr >= sp.Float(0.99)),
+                        (one, dirty_expr < 1), (full, True))
+
+
+def lru_hold_expr() -> sp.Expr:
+    """ns one parallel drain holds the lruvec lru_lock, hand-off included: h = f S_Q + 2 c2c."""
+    return S["lru_hold_fraction"] * coherence.local_drain_expr() + 2 * X.c2c_mean_ns
 
 
 def lru_serial_expr() -> sp.Expr:
-    """Lower bound on the parallel drains' finish set by the shared lru_lock (ns)."""
-    return X.wake_min_ns + dirty_expr * (S["lru_hold_fraction"] * coherence.local_drain_expr()
-                                         + 2 * X.c2c_mean_ns)
-
-
-def _qw(wait_max: sp.Expr) -> sp.Expr:
+    """Lower bound on the last drain's end set by the shared lru_lock (ns after the mutex)."""
     sq = coherence.local_drain_expr()
-    tail = sp.Max(wait_max + sq, lru_serial_expr()) + S["requester_wakeup_ns"]
-    return _base() + dirty_expr * S["queue_work_ns"] + sp.Piecewise(
-        (0, sp.Eq(S["dirty_fraction"], 0)), (_active * tail, True))
+    return (S["queue_work_ns"] + X.wake_min_ns + _d1 * lru_hold_expr()
+            + (1 - S["lru_hold_fraction"]) * sq)
+
+
+def _slowest(wait_max: sp.Expr) -> sp.Expr:
+    return _d1 * S["queue_work_ns"] + wait_max + coherence.local_drain_expr()
 
 
 def qw_mean_expr() -> sp.Expr:
-    return _qw(X.wake_emax_ns)
+    tail = sp.Max(_slowest(X.wake_emax_ns), lru_serial_expr()) + S["requester_wakeup_ns"]
+    return _base() + sp.Piecewise((0, _none), (_active * tail, True))
 
 
 def qw_p99_expr() -> sp.Expr:
-    return _qw(X.wake_qmax_ns)
+    """p99 of the requester latency; wake_qmax_ns is F^{-1}(0.99^{1/D}) for D >= 1 and
+    F^{-1}(1 - 0.01/D) for D < 1 (see evaluate.inputs)."""
+    tail = sp.Max(_slowest(X.wake_qmax_ns), lru_serial_expr()) + S["requester_wakeup_ns"]
+    return _base() + sp.Piecewise((0, 1 - dirty_expr >= sp.Float(0.99)), (tail, True))
 
 
 def qw_variant_expr(form: str) -> sp.Expr:
     """Candidate forms of the QW tail for model selection: 'max' (default), 'slowest'
     (slowest CPU only), 'lock' (shared lock only), 'sum' (both added)."""
-    sq = coherence.local_drain_expr()
-    slowest = X.wake_emax_ns + sq
+    slowest = _slowest(X.wake_emax_ns)
     lock = lru_serial_expr()
     tail = {"max": sp.Max(slowest, lock), "slowest": slowest, "lock": lock,
-            "sum": slowest + lock - X.wake_min_ns}[form]
-    return _base() + dirty_expr * S["queue_work_ns"] + sp.Piecewise(
-        (0, sp.Eq(S["dirty_fraction"], 0)), (_active * (tail + S["requester_wakeup_ns"]), True))
+            "sum": slowest + lock - S["queue_work_ns"] - X.wake_min_ns}[form]
+    return _base() + sp.Piecewise((0, _none), (_active * (tail + S["requester_wakeup_ns"]), True))
+
+
+def lru_spin_mean_expr() -> sp.Expr:
+    """Mean ns one kworker spins on the lru_lock behind the other drains: the drains
+    arrive t_q apart and hold h each, so the queue grows by (h - t_q)^+ per drain
+    (an upper bound when wake-up jitter spreads the arrivals)."""
+    return (_d1 - 1) / 2 * sp.Max(lru_hold_expr() - S["queue_work_ns"], 0)
 
 
 # ---- victim (the target CPU's task), per drain of that CPU -----------------------
 def qw_victim_expr() -> sp.Expr:
-    """ns a busy target loses to one queued drain: irq + 2 switches + hot drain."""
-    return S["kworker_irq_ns"] + 2 * S["kworker_switch_ns"] + coherence.local_drain_expr()
+    """ns a busy target loses to one queued drain: irq + 2 switches + hot drain + the mean
+    spin on the lru_lock behind the other parallel drains."""
+    return (S["kworker_irq_ns"] + 2 * S["kworker_switch_ns"] + coherence.local_drain_expr()
+            + lru_spin_mean_expr())
+
+
+def qw_victim_worst_expr() -> sp.Expr:
+    """Worst ns: the last drain in the lru_lock queue."""
+    return (S["kworker_irq_ns"] + 2 * S["kworker_switch_ns"] + coherence.local_drain_expr()
+            + 2 * lru_spin_mean_expr())
 
 
 def rl_victim_mean_expr() -> sp.Expr:
-    """Mean ns a target loses to one remote drain: lock wait + refetch on its next op.
-
-    The target attempts local ops as a Poisson stream (rate lambda_L while it
-    runs); the first attempt inside the remote hold S_R spins until the hold
-    ends, later ones are merely delayed. With T1 ~ Exp(lambda_L):
-    E[(S_R - T1)^+] = S_R - (1 - exp(-lambda_L S_R)) / lambda_L  (<= S_R;
-    ~ lambda_L S_R^2 / 2 when lambda_L S_R << 1).
-    """
+    """Mean ns a target loses to one remote drain from the farthest requester: the spin of
+    its first local attempt inside the hold, E[(S_R - T1)^+] (see contention), plus the
+    refetch on its next local op when that comes before the next remote drain."""
     sr = coherence.remote_hold_expr(X.c2c_max_ns)
     lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
-    ll_ns = ll * sp.Float(1e-9)
-    wait = sp.Piecewise((0, sp.Eq(ll, 0)), (sr - (1 - sp.exp(-ll_ns * sr)) / ll_ns, True))
     next_local = sp.Piecewise((0, sp.Eq(lr + ll, 0)), (ll / (lr + ll), True))
-    return wait + next_local * coherence.owner_refetch_expr(X.c2c_max_ns)
+    return contention.owner_spin_expr(sr) + next_local * coherence.owner_refetch_expr(X.c2c_max_ns)
 
 
 def rl_victim_worst_expr() -> sp.Expr:
@@ -130,11 +164,15 @@ def rl_victim_worst_expr() -> sp.Expr:
 
 # ---- CPU time per drain, all CPUs ------------------------------------------------
 def qw_cpu_expr() -> sp.Expr:
-    """ns of CPU time consumed system-wide by one QW drain (requester + D targets)."""
+    """ns of CPU time consumed system-wide by one QW drain (requester + D targets,
+    including the kworkers' spinning on the lru_lock)."""
     return (_base() + dirty_expr * (S["queue_work_ns"] + qw_victim_expr())
             + _active * S["requester_wakeup_ns"])
 
 
 def rl_cpu_expr() -> sp.Expr:
-    """ns of CPU time of one RL drain: the requester's work plus the owners' refetches."""
-    return rl_mean_expr() + dirty_expr * coherence.owner_refetch_expr(X.c2c_mean_ns)
+    """ns of CPU time of one RL drain: the requester's work plus, on each owner, the spin
+    during the remote hold and the refetch afterwards."""
+    owner = (contention.owner_spin_expr(coherence.remote_hold_expr(X.c2c_mean_ns))
+             + coherence.owner_refetch_expr(X.c2c_mean_ns))
+    return rl_mean_expr() + dirty_expr * owner
