@@ -61,12 +61,21 @@ def metric_columns(spec: SweepSpec) -> list[str]:
 
 @functools.lru_cache(maxsize=32)
 def _rl_quantile_expr(q: float) -> sp.Expr:
-    """RL requester q-quantile: the p99 model's normal spread rescaled to z_q."""
+    """RL requester q-quantile in ns.
+
+    The fan-out model's own ``rl_quantile_expr(q)`` where it defines one; else
+    its p99 expression with the 0.99 constants replaced: the normal quantile
+    Z99 by z_q, and the tail mass 0.01 (the "at most one dirty CPU" branch
+    threshold) by 1 - q. q = 0.99 is the p99 expression itself.
+    """
+    if hasattr(F, "rl_quantile_expr"):
+        return F.rl_quantile_expr(q)
     if q == 0.99:
         return F.rl_p99_expr()
     z = sp.Float(NormalDist().inv_cdf(q))
-    mean = F.rl_mean_expr()
-    return mean + (F.rl_p99_expr() - mean) * (z / F.Z99)
+    expr = F.rl_p99_expr()
+    tail = [f for f in expr.atoms(sp.Float) if abs(float(f) - 0.01) < 1e-15]
+    return expr.xreplace({F.Z99: z, **{f: sp.Float(1.0 - q) for f in tail}})
 
 
 @dataclass
@@ -94,13 +103,18 @@ class GroupContext:
         for q in spec.quantiles:
             if q not in qmax:
                 qmax[q] = E.qmax_of(dist, dirty, q)
-        tables = {k: np.asarray(base[k], dtype=float) for k in ("n_cpus", "c2c_mean_ns",
-                                                                "c2c_max_ns", "wake_emax_ns")}
-        values = {k: float(v) for k, v in base.items() if k not in tables and k != "wake_qmax_ns"}
+        # every input that varies with n_cpus (c2c moments, wake order statistics) is a table
+        tables = {k: np.asarray(x, dtype=float) for k, x in base.items()
+                  if np.ndim(x) >= 1 and k != "wake_qmax_ns"}
+        values = {k: float(x) for k, x in base.items() if np.ndim(x) == 0}
         qw_cfg, rl_cfg = sc.configs
         labels = {"machine": sc.machine.name, "callsite": sc.callsite, "isolation": sc.isolation,
                   "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
         return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle")
+
+
+# QW's worst interruption has its own term where the fan-out model defines one
+_QW_WORST = "qw_victim_worst" if hasattr(F, "qw_victim_worst_expr") else "qw_victim"
 
 
 @functools.lru_cache(maxsize=None)
@@ -152,8 +166,9 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
         put(col, _ev(_expr("qw_p99"), vq, shape), _ev(_rl_quantile_expr(q), vq, shape))
     if need & {"victim_mean_ns", "victim_worst_ns"}:
         qv = zeros if ctx.idle else _ev(_expr("qw_victim"), v, shape)
+        qvw = zeros if ctx.idle else _ev(_expr(_QW_WORST), v, shape)
         put("victim_mean_ns", qv, zeros if ctx.idle else _ev(_expr("rl_victim_mean"), v, shape))
-        put("victim_worst_ns", qv, zeros if ctx.idle else _ev(_expr("rl_victim_worst"), v, shape))
+        put("victim_worst_ns", qvw, zeros if ctx.idle else _ev(_expr("rl_victim_worst"), v, shape))
     if need & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
         lam_r, lam_l = v["remote_rate_hz"], v["local_rate_hz"]
         tax_qw = _ev(_expr("tax", qw_cfg), v, shape)

@@ -16,6 +16,7 @@ size (each point is computed from its grid coordinates and the spec alone).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import os
 import sys
 import time
@@ -181,7 +182,8 @@ def _run_dask(spec: SweepSpec, todo: list[int], sink, after, workers: int,
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None,
-                               worker_dashboard_address=None, silence_logs=40)
+                               worker_dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
         client = Client(cluster)
     try:
         limit = 2 * max(1, len(client.scheduler_info().get("workers", {})) or workers)
