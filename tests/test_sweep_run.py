@@ -185,6 +185,8 @@ def test_other_sweep_in_folder_refused(spec, tmp_path):
 def test_cli_sweep_and_bad_spec(tmp_path, capsys):
     f = tmp_path / "s.toml"
     f.write_text(SPEC.replace('num = 70', 'num = 5'))
+    assert cli_main(["sweep", str(f), "--check"]) == 0
+    assert "analytic sweep 'small'" in capsys.readouterr().out
     assert cli_main(["sweep", str(f), "--out", str(tmp_path / "o"), "--quiet"]) == 0
     df = SW.scan(tmp_path / "o").collect()
     assert df.height == SW.load(f).n_points
@@ -196,3 +198,10 @@ def test_cli_sweep_and_bad_spec(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{bad}:14" in err and "local_rate" in err
     assert not (tmp_path / "o2").exists()
+
+
+def test_resume_with_other_chunk_size_explained(spec, tmp_path):
+    small = spec.replace(axes={**spec.axes, "n_cpus": (1.0, 2.0, 3.0)})
+    SW.run(small, tmp_path / "o", chunk_points=10)
+    with pytest.raises(PwmodelError, match="--chunk-points 10"):
+        SW.run(small, tmp_path / "o", chunk_points=20)

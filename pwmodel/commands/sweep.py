@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", default="auto", choices=["auto", "local", "dask"],
                    help="auto: threads for analytic, Dask for Monte-Carlo sweeps")
     p.add_argument("--workers", type=int, default=None,
-                   help="threads (local) or local Dask worker processes (default: CPUs / 2)")
+                   help="threads (local executor, default: all CPUs) or local Dask worker "
+                        "processes (default 2)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="address of a running Dask scheduler (tcp://host:8786)")
     p.add_argument("--chunk-points", type=int, default=None,

@@ -30,7 +30,7 @@ from pwmodel.models import fanout as F
 from pwmodel.models import numeric
 from pwmodel.sweep.analytic import enum_of, quantile_col
 from pwmodel.sweep.grid import Grid
-from pwmodel.sweep.spec import MC_METRICS, STRUCT_AXES, SweepSpec
+from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
 
 Simulator = Callable[[E.Scenario, np.ndarray, int, int], pl.DataFrame]
 

@@ -56,6 +56,14 @@ class Store:
             except (OSError, ValueError):
                 old = {}
             if old.get("fingerprint") != fp:
+                was = dict(old.get("spec") or {})
+                if not force and was.get("chunk_points") not in (None, self.spec.chunk_points) \
+                        and {**was, "chunk_points": self.spec.chunk_points} == \
+                        json.loads(json.dumps(self.spec.canonical(), default=str)):
+                    raise PwmodelError(
+                        f"folder holds this sweep in chunks of {was['chunk_points']} points; "
+                        f"resume with --chunk-points {was['chunk_points']} or pass --force",
+                        file=str(self.dir))
                 if not force:
                     raise PwmodelError(
                         f"folder holds another sweep (fingerprint {old.get('fingerprint')!r}, this "
