@@ -127,10 +127,18 @@ def qw_variant_expr(form: str) -> sp.Expr:
 
 
 def lru_spin_mean_expr() -> sp.Expr:
-    """Mean ns one kworker spins on the lru_lock behind the other drains: the drains
-    arrive t_q apart and hold h each, so the queue grows by (h - t_q)^+ per drain
-    (an upper bound when wake-up jitter spreads the arrivals)."""
-    return (_d1 - 1) / 2 * sp.Max(lru_hold_expr() - S["queue_work_ns"], 0)
+    """Mean ns one kworker spins on the lru_lock behind the other drains.
+
+    The D drains ask for the lock spread over D t_q (queueing) plus the range of
+    their wake-ups, E[max_D W] - W_min, i.e. one every s = t_q + (E[max_D W] - W_min)/D
+    on average; each holds h. When h > s the queue grows by h - s per drain
+    (fluid approximation): mean spin (D - 1)/2 (h - s)^+. With widely spread
+    wake-ups (idle C-states, FIFO starvation) s >> h and nobody spins.
+    Hand-offs are costed at the mean c2c from the requester (random arrival order);
+    see docs/validity.md for the id-ordered case.
+    """
+    spacing = S["queue_work_ns"] + (X.wake_emax_ns - X.wake_min_ns) / _d1
+    return (_d1 - 1) / 2 * sp.Max(lru_hold_expr() - spacing, 0)
 
 
 # ---- victim (the target CPU's task), per drain of that CPU -----------------------
