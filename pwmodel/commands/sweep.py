@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-points", type=int, default=None,
                    help="grid points per chunk (overrides the spec)")
     p.add_argument("--seed", type=int, default=None, help="Monte-Carlo seed (overrides the spec)")
-    p.add_argument("--force", action="store_true", help="replace a folder holding another sweep")
+    p.add_argument("--force", action="store_true", help="start over: delete the folder's previous parts first")
     p.add_argument("--check", action="store_true", help="validate the spec and print its size")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(func=_run)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -58,7 +59,8 @@ def _progress(total: int, initial: int, quiet: bool, desc: str):
     from tqdm import tqdm
     disable = quiet or not sys.stderr.isatty()
     return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, desc=desc,
-                disable=disable, file=sys.stderr, dynamic_ncols=True)
+                disable=disable, file=sys.stderr, mininterval=0.5,
+                ncols=min(shutil.get_terminal_size().columns, 120))
 
 
 def run(spec: SweepSpec, out: str | os.PathLike | None = None, *, executor: str = "auto",

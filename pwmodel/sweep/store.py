@@ -44,12 +44,14 @@ class Store:
         return self.dir / f"part-{k:0{self.width}d}.parquet"
 
     def open(self, *, force: bool = False) -> list[int]:
-        """Prepare the folder; return the chunk numbers still to compute."""
+        """Prepare the folder; return the chunk numbers still to compute (all with ``force``)."""
         if self.dir.exists() and not self.dir.is_dir():
             raise PwmodelError("output path exists and is not a folder", file=str(self.dir))
         self.dir.mkdir(parents=True, exist_ok=True)
         man = self.dir / MANIFEST
         fp = self.spec.fingerprint()
+        if force:
+            self.clear()
         if man.exists():
             try:
                 old = json.loads(man.read_text())
