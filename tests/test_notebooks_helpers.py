@@ -1,0 +1,173 @@
+"""pwmodel.notebook: size switch, LaTeX, tables, distributions and the what-if explorer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import sympy as sp
+
+from pwmodel import machine as M
+from pwmodel import notebook as NB
+from pwmodel.decide import crossover_symbolic
+from pwmodel.errors import PwmodelError
+from pwmodel.evaluate import METRICS, Scenario, evaluate
+from pwmodel.models import fanout as F
+
+
+def test_small_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    for val, want in (("1", True), ("yes", True), ("", False), ("0", False), ("false", False)):
+        monkeypatch.setenv(NB.SMALL_ENV, val)
+        assert NB.small() is want, val
+    monkeypatch.delenv(NB.SMALL_ENV)
+    assert NB.small() is False
+    assert NB.pick("full", "small") == "full"
+
+
+def test_n_grid_is_smaller_when_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(NB.SMALL_ENV, raising=False)
+    full = NB.n_grid(1024)
+    monkeypatch.setenv(NB.SMALL_ENV, "1")
+    small = NB.n_grid(1024)
+    for g in (full, small):
+        assert g[0] == 1 and g[-1] == 1024 and np.all(np.diff(g) > 0)
+    assert len(small) < len(full) <= 41
+    with pytest.raises(PwmodelError):
+        NB.n_grid(0)
+
+
+def test_latex_uses_exact_constants_and_parses_back() -> None:
+    expr = crossover_symbolic()
+    tex = NB.latex(expr, "N^*")
+    assert tex.startswith("N^* = ")
+    assert "2000000000.0" not in tex and "e-" not in tex
+    # tidy() only changes the printed form, not the value
+    vals = {s: 1.0 + i / 7 for i, s in enumerate(sorted(expr.free_symbols, key=str))}
+    assert float(NB.tidy(expr).subs(vals)) == pytest.approx(float(expr.subs(vals)), rel=1e-12)
+    # long constants (a normal quantile) are kept as floats
+    assert "2.326" in NB.latex(F.rl_p99_expr())
+    assert NB.show_math(sp.Symbol("x") ** 2)._repr_latex_().startswith("$")
+
+
+def test_symbols_table_has_units_for_every_symbol() -> None:
+    t = NB.symbols_table(F.rl_mean_expr())
+    assert set(t["symbol"]) == {str(s) for s in F.rl_mean_expr().free_symbols}
+    assert t["unit"].null_count() == 0
+    assert t.filter(pl.col("symbol") == "c2c_mean_ns")["unit"][0] == "ns"
+
+
+def test_reference_dataset_and_bad_name() -> None:
+    df = NB.reference("kmalloc_locallock_vs_spinlock_cycles")
+    assert "avg_cycles_per_kmalloc" in df.columns and df.height == 7
+    with pytest.raises(PwmodelError):
+        NB.reference("no_such_dataset")
+
+
+def test_empirical_dist_matches_samples() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.exponential(10_000.0, 2000) + 5_000.0
+    d = NB.empirical_dist(x, points=64)
+    assert d.support()[0] == pytest.approx(np.quantile(x, 0.5 / 64), rel=1e-9)
+    assert d.mean_ns() == pytest.approx(x.mean(), rel=0.05)
+    assert float(d.expected_max_ns(8)) > d.mean_ns()
+    with pytest.raises(PwmodelError):
+        NB.empirical_dist([])
+    with pytest.raises(PwmodelError):
+        NB.empirical_dist([-1.0, 2.0])
+
+
+def test_latency_summary_and_dist_summary() -> None:
+    row = NB.latency_summary(np.array([1.0, 2.0, 3.0, 100.0]), "x")
+    assert row["count"] == 4 and row["max_ns"] == 100.0 and row["p50_ns"] == 2.5
+    assert math.isnan(NB.latency_summary(np.array([]))["mean_ns"])
+    ps = Scenario(M.get("intel-xeon-8375c-2s"), "idle").wake_dist()
+    r = NB.dist_summary(ps, "idle", n_max=(1, 16))
+    assert r["emax_1_ns"] == pytest.approx(r["mean_ns"], rel=1e-6)
+    assert r["emax_16_ns"] > r["emax_1_ns"]
+
+
+def test_answer_one_row_per_isolation_and_consistent_winner() -> None:
+    m = M.get("intel-xeon-8375c-2s")
+    a = NB.answer(m, 64, isolations=("idle", "nohz_other", "nohz_fifo_none"))
+    assert a["isolation"].to_list() == ["idle", "nohz_other", "nohz_fifo_none"]
+    for row in a.iter_rows(named=True):
+        want = "RL" if row["rl_requester_mean_ns"] < row["qw_requester_mean_ns"] else "QW"
+        assert row["faster_requester"] == want
+    # an unbounded FIFO wait: QW never completes, RL wins
+    last = a.row(2, named=True)
+    assert math.isinf(last["qw_requester_mean_ns"]) and last["faster_requester"] == "RL"
+
+
+def test_axis_label_and_fmt_value() -> None:
+    assert NB.axis_label("requester_mean_ns") == "requester mean (ns)"
+    assert NB.axis_label("remote_rate_hz") == "remote rate (Hz)"
+    assert NB.fmt_value(47_257.9, "requester_mean_ns") == "47.3 µs"
+    assert NB.fmt_value(9.5e8, "x_ns") == "950 ms"
+    assert NB.fmt_value(math.inf, "x_ns") == "inf"
+
+
+def test_plot_strategies_draws_both_strategies() -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    df = evaluate(Scenario(M.get("aws-graviton2-64c")), [1, 4, 16])
+    ax = NB.plot_strategies(df, "requester_mean_ns", budget_ns=20_000)
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert "QW" in labels and "RL" in labels
+    assert ax.get_ylabel() == "requester mean (ns)"
+    with pytest.raises(PwmodelError):
+        NB.plot_strategies(df, "no_such_column")
+
+
+def test_whatif_numbers_match_evaluate() -> None:
+    st = NB.WhatIfState(machine="amd-epyc-7r13-2s", n_cpus=48, isolation="busy_other",
+                        remote_rate_hz=100.0, n_max=256)
+    res = NB.whatif(st, grid_points=5)
+    ref = evaluate(Scenario(M.get("amd-epyc-7r13-2s"), "busy_other",
+                            overrides={"remote_rate_hz": 100.0, "local_rate_hz": 1e6,
+                                       "dirty_fraction": 0.5}), [48])
+    q = ref.filter(pl.col("strategy") == "QW")
+    assert res.at_n["metric"].to_list() == list(METRICS)
+    got = res.at_n.filter(pl.col("metric") == "requester_mean_ns")
+    assert got["qw"][0] == pytest.approx(q["requester_mean_ns"][0], rel=1e-12)
+    assert 48 in res.curve["n_cpus"].to_list()
+    assert "N = 48 CPUs" in res.summary and "busy SCHED_OTHER" in res.summary
+
+
+def test_whatif_summary_changes_with_inputs() -> None:
+    a = NB.whatif(NB.WhatIfState(n_cpus=8, n_max=64), grid_points=4)
+    b = NB.whatif(NB.WhatIfState(n_cpus=9, n_max=64), grid_points=4)
+    c = NB.whatif(NB.WhatIfState(n_cpus=8, n_max=64, isolation="nohz_fifo_none"), grid_points=4)
+    assert a.summary != b.summary
+    assert "QW never completes" in c.summary and "RL wins" in c.summary
+    with pytest.raises(PwmodelError):
+        NB.whatif(NB.WhatIfState(objective="speed"))
+
+
+def test_whatif_widget_updates_on_control_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ipywidgets")
+    monkeypatch.setenv(NB.SMALL_ENV, "1")
+    ex = NB.WhatIf(NB.WhatIfState(n_cpus=16, n_max=64))
+    assert ex.updates == 1 and "N = 16 CPUs" in ex.summary.value
+    png0 = ex.image.value
+    assert png0[:8] == b"\x89PNG\r\n\x1a\n"
+    ex.set(n_cpus=17)
+    assert ex.updates == 2 and "N = 17 CPUs" in ex.summary.value
+    assert ex.image.value != png0
+    ex.set(isolation="nohz_fifo_dlserver")
+    assert "SCHED_FIFO, fair server" in ex.summary.value
+    assert "<table" in ex.table.value and "requester_mean_ns" in ex.table.value
+    with pytest.raises(PwmodelError):
+        ex.set(nonsense=1)
+
+
+def test_whatif_widget_shows_bad_input_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ipywidgets")
+    monkeypatch.setenv(NB.SMALL_ENV, "1")
+    ex = NB.WhatIf(NB.WhatIfState(n_cpus=16, n_max=64))
+    # the RT kernel config with a non-RT preemption model is accepted; a remote rate above the
+    # registry's bound is not, and the message replaces the summary
+    ex.controls["remote_rate_hz"].max = 7
+    ex.set(remote_rate_hz=1e7)
+    assert "cannot evaluate" in ex.summary.value and "remote_rate_hz" in ex.summary.value
