@@ -1,0 +1,148 @@
+"""``pwmodel fit`` and ``pwmodel predict``: latency-distribution fits and calibration on
+data files, result JSON plus a fixed-width report; predictions with intervals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from pwmodel import atomic
+from pwmodel.errors import PwmodelError
+
+
+def _frame(src: str) -> pl.DataFrame:
+    p = Path(src)
+    if p.exists():
+        try:
+            if p.suffix == ".parquet":
+                return pl.read_parquet(p)
+            if p.suffix in (".csv", ".tsv"):
+                return pl.read_csv(p, separator="\t" if p.suffix == ".tsv" else ",")
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise PwmodelError(f"cannot read table: {exc}", file=src) from None
+        raise PwmodelError("expected a .parquet, .csv or .tsv file", file=src)
+    from pwmodel import data as D
+    return D.load(src)
+
+
+def _filter(df: pl.DataFrame, exprs: list[str], src: str) -> pl.DataFrame:
+    for e in exprs:
+        if "=" not in e:
+            raise PwmodelError(f"--where expects COLUMN=VALUE, found '{e}'", file=src)
+        col, val = e.split("=", 1)
+        if col not in df.columns:
+            raise PwmodelError(f"no column '{col}'", file=src, field=col)
+        df = df.filter(pl.col(col).cast(pl.Utf8) == val)
+    return df
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from pwmodel.fit import calibrate as C, distributions as FD
+    if args.calibrate:
+        cal = C.calibrate(name=args.name, wake_ci=args.ci, n_boot=args.n_boot, seed=args.seed)
+        paths = C.write(cal, args.profile, args.out_dir)
+        text = C.estimates_frame(cal.estimates).select("name", "value", "low", "high", "n")
+        rep = str(text) + "\n" + "\n\n".join(s.report() for s in cal.wake.values())
+        if args.report:
+            atomic.write_text(args.report, rep + "\n")
+        print("\n".join(str(p) for p in paths))
+        return 0
+    if not args.data:
+        raise PwmodelError("give a data file or dataset name (or --calibrate)")
+    df = _filter(_frame(args.data), args.where, args.data)
+    col = args.column
+    if col not in df.columns:
+        raise PwmodelError(f"no column '{col}' (columns: {', '.join(df.columns)})",
+                           file=args.data, field=col)
+    unit = col.rsplit("_", 1)[-1] if "_" in col else ""
+    x = df[col]
+    n_missing = int(x.null_count())
+    vals = x.drop_nulls().cast(pl.Float64).to_numpy()
+    cens = args.censor_ns
+    if n_missing and cens is None:
+        cens = float(vals.max()) + 1.0 if vals.size else None
+    s = FD.sample(vals, name=f"{args.data}:{col}", unit=unit, censor_ns=cens,
+                  n_censored=n_missing if cens is not None else 0)
+    sel = FD.select_family(s, args.families.split(","), criterion=args.criterion, ci=args.ci,
+                           n_boot=args.n_boot, seed=args.seed)
+    atomic.write_text(args.out, sel.to_json())
+    if args.report:
+        atomic.write_text(args.report, sel.report() + "\n")
+    print(sel.report())
+    return 0 if sel.best_fit.converged else 3
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from pwmodel.fit.distresult import DistFit, Selection
+    p = Path(args.result)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise PwmodelError(f"cannot read result: {exc.strerror}", file=str(p)) from None
+    try:
+        fmt = json.loads(text).get("format")
+    except json.JSONDecodeError as exc:
+        raise PwmodelError(f"malformed JSON: {exc.msg}", file=str(p), line=exc.lineno) from None
+    f = Selection.from_json(text, str(p)).best_fit if fmt == "pwmodel-distselect" \
+        else DistFit.from_json(text, str(p))
+    rows = []
+    for q in [float(v) for v in args.quantiles.split(",") if v]:
+        if not 0 < q < 1:
+            raise PwmodelError(f"quantile must be in (0, 1), found {q}", field="quantiles")
+        est, lo, hi = f.quantile_ci(q)
+        rows.append({"quantity": f"p{q * 100:g}", "n_cpus": 1, "value_ns": est, "low_ns": lo,
+                     "high_ns": hi})
+    for n in [int(v) for v in args.n_cpus.split(",") if v]:
+        if n < 1:
+            raise PwmodelError(f"n_cpus must be >= 1, found {n}", field="n_cpus")
+        est, lo, hi = f.emax_ci(n)
+        rows.append({"quantity": "expected_max", "n_cpus": n, "value_ns": est, "low_ns": lo,
+                     "high_ns": hi})
+    df = pl.DataFrame(rows)
+    if args.out:
+        atomic.write_text(args.out, json.dumps({"family": f.family, "level": f.level,
+                                                "rows": df.to_dicts()}, indent=1))
+    lines = [f"{f.family}: {int(f.level * 100)}% intervals ({f.ci_method})",
+             f"{'quantity':<14}{'n_cpus':>7}{'value_ns':>14}{'low_ns':>14}{'high_ns':>14}"]
+    for r in rows:
+        lines.append(f"{r['quantity']:<14}{r['n_cpus']:>7}{r['value_ns']:>14.5g}"
+                     f"{r['low_ns']:>14.5g}{r['high_ns']:>14.5g}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="fit latency distributions (or calibrate a machine profile)",
+                       description="Fit candidate families to a latency column (ns), pick by "
+                                   "BIC/AIC, write result JSON and a report.")
+    p.add_argument("data", nargs="?", help="parquet/csv file or dataset name (pwmodel.data)")
+    p.add_argument("--column", default="queue_to_start_ns", help="latency column, unit in name")
+    p.add_argument("--where", action="append", default=[], metavar="COL=VAL",
+                   help="keep rows where COL equals VAL (repeatable)")
+    p.add_argument("--families", default="lognorm,gamma,weibull,expon,mix2_lognorm")
+    p.add_argument("--criterion", default="bic", choices=("bic", "aic"))
+    p.add_argument("--ci", default="wald", choices=("wald", "bootstrap", "none"))
+    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--censor-ns", type=float, default=None,
+                   help="values >= this are right-censored (missing values count as censored)")
+    p.add_argument("--out", default="fit.json", help="result JSON")
+    p.add_argument("--report", default=None, help="also write the text report here")
+    p.add_argument("--calibrate", action="store_true",
+                   help="calibrate a profile from measured/micro and the trace datasets")
+    p.add_argument("--name", default="local-kvm-2vcpu", help="profile name (--calibrate)")
+    p.add_argument("--profile", default="pwmodel/profiles/local-kvm-2vcpu.toml")
+    p.add_argument("--out-dir", default="data/fits", help="fit JSON folder (--calibrate)")
+    p.set_defaults(func=run_fit)
+    q = sub.add_parser("predict", help="quantiles and expected max of N from a fit result",
+                       description="Quantiles and E[max of N draws] with intervals from a "
+                                   "distribution fit JSON.")
+    q.add_argument("result", help="JSON written by 'pwmodel fit'")
+    q.add_argument("--quantiles", default="0.5,0.9,0.99")
+    q.add_argument("--n-cpus", default="1,2,8,64", help="CPU counts for the expected maximum")
+    q.add_argument("--out", default=None, help="write the predictions as JSON")
+    q.set_defaults(func=run_predict)
