@@ -205,3 +205,11 @@ def test_resume_with_other_chunk_size_explained(spec, tmp_path):
     SW.run(small, tmp_path / "o", chunk_points=10)
     with pytest.raises(PwmodelError, match="--chunk-points 10"):
         SW.run(small, tmp_path / "o", chunk_points=20)
+
+
+def test_machine_axis_takes_profile_paths(tmp_path):
+    import pwmodel
+    prof = Path(pwmodel.__file__).parent / "profiles" / "aws-graviton2-64c.toml"
+    sp = SW.parse(f'[axes]\nmachine = ["{prof}", "intel-xeon-8375c-2s"]\nn_cpus = [1, 8]\n')
+    df = SW.run(sp).collect()
+    assert df["machine"].cast(str).to_list() == ["aws-graviton2-64c"] * 2 + ["intel-xeon-8375c-2s"] * 2

@@ -30,7 +30,7 @@ from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
 from pwmodel.models import wakeup as W
 from pwmodel.models import symbols as X
-from pwmodel.sweep.grid import Block, Grid, Segment
+from pwmodel.sweep.grid import Block, Grid, Segment, _machine
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
 
 ENUMS: dict[str, pl.Enum] = {
@@ -43,8 +43,8 @@ ENUMS: dict[str, pl.Enum] = {
 
 
 def enum_of(spec: SweepSpec, col: str) -> pl.Enum:
-    if col == "machine":
-        return pl.Enum(list(spec.axes["machine"]))
+    if col == "machine":   # profile names (an axis value may be a profile path)
+        return pl.Enum(list(dict.fromkeys(_machine(str(v)).name for v in spec.axes["machine"])))
     return ENUMS[col]
 
 
