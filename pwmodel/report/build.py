@@ -29,11 +29,19 @@ class Report:
 def figure_specs(cfg: R.Config) -> list[tuple[str, Callable]]:
     """(file stem, drawing function) of every figure, in writing order."""
     from pwmodel.report import figures as F
-    return [("crossover-map-isolation", lambda: F.crossover_isolation_map(cfg))]
+    return [("crossover-map-isolation", lambda: F.crossover_isolation_map(cfg)),
+            ("crossover-maps-rate", lambda: F.crossover_rate_maps(cfg)),
+            ("requester-latency", lambda: F.requester_latency(cfg)),
+            ("victim-interruption", lambda: F.victim_interruption(cfg)),
+            ("fastpath-tax", lambda: F.fastpath_tax(cfg)),
+            ("breakdown", lambda: F.breakdown(cfg)),
+            ("sensitivity", lambda: F.sensitivity(cfg))]
 
 
 def text_specs(cfg: R.Config) -> list[tuple[str, Callable[[], tuple[str, Recorder]]]]:
-    return [("table.txt", lambda: tables.build_table(cfg))]
+    from pwmodel.report import cover
+    return [("cover-letter.txt", lambda: cover.build_cover(cfg)),
+            ("table.txt", lambda: tables.build_table(cfg))]
 
 
 def build(cfg: R.Config, out_dir: str | Path) -> Report:

@@ -92,8 +92,291 @@ def crossover_isolation_map(cfg: R.Config):
         ax.grid(False)
     for k in range(nm, nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
-    cb = fig.colorbar(mesh, ax=axes, shrink=0.9, pad=0.01, ticks=LEVELS)
+    cb = fig.colorbar(mesh, ax=axes, shrink=0.9, pad=0.01, ticks=LEVELS, format="%g")
     cb.set_label(_ratio_label(objective) + "\n> 0: RL cheaper (blue), < 0: QW cheaper (orange)")
     mark = "; black bar = crossover N* (decide.crossover_n)" if objective == "requester_mean" else ""
     fig.suptitle(f"Which strategy gives the lower {OBJ_LABEL[objective]}{mark}", fontsize=10)
+    return fig
+
+
+def crossover_rate_maps(cfg: R.Config):
+    """Per isolation level: winner and margin over CPU count x remote-drain rate."""
+    objective = cfg.objective or "cpu_load"
+    col = D.check_objective(objective)
+    cmap, norm = _cmap_norm()
+    mname = cfg.machines[0]
+    isos = list(cfg.isolations)
+    nrows, ncols = _panel_grid(len(isos), 4)
+    fig, axes = S.figure(nrows, ncols, width_in=11.0, height_in=0.8 + 2.7 * nrows,
+                         sharex=True, sharey=True)
+    mesh = None
+    zs = []
+    for k, iso in enumerate(isos):
+        ax = axes[k // ncols][k % ncols]
+        df = R.ratio_map(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides), col, N_MAP,
+                         RATES_MAP)
+        z = df["log10_qw_over_rl"].to_numpy().reshape(RATES_MAP.size, N_MAP.size)
+        zc = np.clip(np.nan_to_num(z, nan=0.0, posinf=CLIP, neginf=-CLIP), -CLIP, CLIP)
+        zs.append(zc)
+        mesh = ax.pcolormesh(N_MAP, RATES_MAP, zc, cmap=cmap, norm=norm, shading="nearest")
+        if np.nanmin(zc) < 0 < np.nanmax(zc):
+            ax.contour(N_MAP, RATES_MAP, zc, levels=[0.0], colors=S.BLACK, linewidths=1.3)
+        ax.set_yscale("log")
+        _log2_axis(ax)
+        ax.set_title(W.LABELS[iso], fontsize=8.5)
+        if k // ncols == nrows - 1 or k + ncols >= len(isos):
+            ax.set_xlabel("CPU count N (CPUs)")
+        if k % ncols == 0:
+            ax.set_ylabel("remote drains per CPU (Hz)")
+        ax.grid(False)
+    for k in range(len(isos), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    cb = fig.colorbar(mesh, ax=axes, shrink=0.9, pad=0.01, ticks=LEVELS, format="%g")
+    cb.set_label(_ratio_label(objective) + "\n> 0: RL cheaper (blue), < 0: QW cheaper (orange)")
+    same = all(np.array_equal(zs[0], z) for z in zs[1:]) and len(zs) > 1
+    note = ("\n(identical panels: in the model this objective does not depend on the "
+            "isolation level)") if same else ""
+    fig.suptitle(f"{mname}, {cfg.callsite}: lower {OBJ_LABEL[objective]} by CPU count and "
+                 f"remote-drain rate; black line = crossover{note}", fontsize=10)
+    return fig
+
+
+def _local_panel(ax, cfg: R.Config) -> None:
+    """Measured requester latency on the project's guest next to the model for it."""
+    from pwmodel import evaluate as E
+    from pwmodel.report import measured as MS
+    m, calibrated = MS.local_machine()
+    n_local = m.n_cpus
+    n = np.array([1.0, 2.0, 4.0, 8.0])
+    for j, (state, iso) in enumerate(MS.STATES.items()):
+        sc = E.Scenario(m, iso, callsite=cfg.callsite, overrides=dict(cfg.overrides) or None)
+        df = E.evaluate(sc, n)
+        col = S.CYCLE[j + 2]
+        for strat, ls in (("QW", "--"), ("RL", "-")):
+            d = df.filter(pl.col("strategy") == strat)
+            lab = f"model QW, {iso}" if strat == "QW" else ("model RL (same for all levels)"
+                                                           if j == 0 else None)
+            ax.plot(n, d["requester_mean_ns"].to_numpy() / 1e3, color=col if strat == "QW"
+                    else S.BLUE, linestyle=ls, linewidth=1.2, label=lab)
+        req = MS.requester(state)
+        if req is not None:
+            x = req["drain_ns"].to_numpy().astype(float) / 1e3
+            q10, q50, q90 = np.quantile(x, [0.1, 0.5, 0.9])
+            xn = float(MS.requester_n_cpus(state) or n_local) * (1.0 + 0.06 * (j - 1))
+            ax.errorbar([xn], [q50], yerr=[[q50 - q10], [q90 - q50]], fmt="D", color=col,
+                        markeredgecolor=S.BLACK, capsize=3, zorder=5,
+                        label=f"measured {MS.STATE_LABEL[state]} (p10/p50/p90)")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
+    ax.minorticks_off()
+    ax.set_yscale("log")
+    tag = "calibrated profile " + m.name if calibrated else "detected topology, UNCALIBRATED defaults"
+    ax.set_title(f"this {n_local}-vCPU KVM guest ({tag})", fontsize=8.5)
+    ax.set_xlabel("CPU count N (CPUs)")
+    ax.set_ylabel("requester latency (us)")
+    ax.legend(fontsize=6.2, loc="center right", ncol=1)
+
+
+def requester_latency(cfg: R.Config):
+    """Requester mean latency vs CPU count, both strategies, bands, measured points."""
+    iso = cfg.victim_isolation
+    n = 2.0 ** (np.arange(0, 41) / 4)
+    panels = list(cfg.machines) + ["local"]
+    nrows, ncols = _panel_grid(len(panels), 3)
+    fig, axes = S.figure(nrows, ncols, width_in=11.0, height_in=0.9 + 3.0 * nrows)
+    for k, mname in enumerate(panels):
+        ax = axes[k // ncols][k % ncols]
+        if mname == "local":
+            _local_panel(ax, cfg)
+            continue
+        df = R.curves(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides), n)
+        for strat in ("QW", "RL"):
+            d = df.filter(pl.col("strategy") == strat)
+            st = S.STRATEGY[strat]
+            ax.fill_between(n, d["requester_mean_lo_ns"] / 1e3, d["requester_mean_hi_ns"] / 1e3,
+                            color=st["color"], alpha=0.22, linewidth=0)
+            ax.plot(n, d["requester_mean_ns"] / 1e3, color=st["color"], linestyle=st["linestyle"],
+                    label=st["label"])
+        nx = R.crossover_n(mname, iso, None, cfg.callsite, cfg.overrides)
+        if math.isfinite(nx) and 1 <= nx <= 1024:
+            ax.axvline(nx, color=S.GREY, linewidth=1.0, linestyle=":")
+            ax.annotate(f"N* = {nx:.0f}", (nx, 0.02), xycoords=("data", "axes fraction"),
+                        xytext=(3, 0), textcoords="offset points", fontsize=7.5)
+        ax.axvline(R.machine(mname).n_cpus, color=S.BLACK, linewidth=0.8, alpha=0.5)
+        ax.set_xscale("log", base=2)
+        _log2_axis(ax)
+        ax.set_yscale("log")
+        ax.set_title(f"{mname} ({R.machine(mname).n_cpus} CPUs: solid line; N*: dotted)",
+                     fontsize=8.5)
+        ax.set_xlabel("CPU count N (CPUs)")
+        ax.set_ylabel("requester latency, mean (us)")
+        if k == 0:
+            ax.legend(loc="upper left", fontsize=7)
+    for k in range(len(panels), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.suptitle(f"One lru_add_drain_all(): requester waits, target '{W.LABELS[iso]}'. "
+                 "Bands: assumed times x1/2..x2, c2c at reference p10..p90 (no fitted "
+                 "uncertainties yet)", fontsize=9)
+    return fig
+
+
+def victim_interruption(cfg: R.Config):
+    """Tail of the target task's interruption per drain, both strategies, budget lines."""
+    from pwmodel.report import measured as MS
+    iso = cfg.victim_isolation
+    x = np.geomspace(10.0, 1e8, 600)
+    fig, axes = S.figure(1, 1, width_in=8.0, height_in=5.6)
+    ax = axes[0][0]
+    styles = ["-", "-.", ":", (0, (5, 1))]
+    for k, mname in enumerate(cfg.machines):
+        sc = R.scenario(mname, iso, None, cfg.callsite, cfg.overrides)
+        n = R.machine(mname).n_cpus
+        ax.plot(x / 1e3, R.rl_victim_ccdf(sc, x, n), color=S.BLUE, linestyle=styles[k % 4],
+                label=f"RL model, {mname}")
+    m0 = cfg.machines[0]
+    sc0 = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
+    df = R.curves(sc0, [R.machine(m0).n_cpus]).filter(pl.col("strategy") == "QW")
+    q, lo, hi = (float(df[c][0]) for c in ("victim_mean_ns", "victim_mean_lo_ns",
+                                           "victim_mean_hi_ns"))
+    ax.plot(x / 1e3, (x < q).astype(float), color=S.ORANGE, linestyle="--",
+            label=f"QW model (a point: {q / 1e3:.1f} us), {m0}")
+    ax.axvspan(lo / 1e3, hi / 1e3, color=S.ORANGE, alpha=0.18, linewidth=0,
+               label="QW band: assumed times x1/2..x2")
+    for state, mk in (("other", "s"), ("fifo", "^")):
+        g = MS.victim_gaps(state)
+        if g is None:
+            continue
+        surv = 1.0 - np.arange(1, g.size + 1) / g.size
+        ax.step(g / 1e3, surv, where="post", color=S.VERMILLION if state == "other" else S.PURPLE,
+                linewidth=1.3, label=f"measured QW gaps, 2-vCPU KVM guest, "
+                                     f"{MS.STATE_LABEL[state]} (n={g.size})")
+    for j, (qty, lab) in enumerate(R.BUDGETS):
+        b = R.budget_ns(qty) / 1e3
+        ax.axvline(b, **S.BUDGET_STYLE)
+        ax.text(b * 1.05, 1.0 - 0.09 * j, f"{b:.0f} us budget ({lab})", fontsize=7,
+                color=S.VERMILLION, va="top", ha="left",
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+    ax.set_xscale("log")
+    ax.set_xlim(0.05, 1e5)
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel("interruption of the target's task per drain (us)")
+    ax.set_ylabel("P(interruption > x) (probability)")
+    ax.legend(fontsize=6.8, loc="outside lower center", ncol=2) if False else \
+        fig.legend(*ax.get_legend_handles_labels(), fontsize=6.8, loc="outside lower center", ncol=2)
+    ax.set_title(f"Victim interruption tail, target '{W.LABELS[iso]}', {cfg.callsite}; "
+                 "budgets from pw_series_numbers.csv", fontsize=9)
+    return fig
+
+
+def fastpath_tax(cfg: R.Config):
+    """Fast-path tax vs local operation rate, with the kmalloc anchor."""
+    m0 = cfg.machines[0]
+    rates = np.geomspace(1e3, 1e9, 61)
+    fig, axes = S.figure(1, 2, width_in=10.5, height_in=4.2)
+    ax = axes[0][0]
+    for k, c in enumerate(R.TAX_CONFIGS):
+        t = R.tax_ns(m0, c, cfg.overrides)
+        ax.plot(rates, np.maximum(rates * t * 1e-9 * 100, 1e-9), color=S.CYCLE[k],
+                linestyle="--" if c.startswith("rt_") else "-", linewidth=1.6 if k % 2 else 2.4,
+                label=f"{R.CONFIG_LABELS[c]}: {t:.2f} ns/op")
+    anchor_ns = R.anchor_delta_cycles("pwlocks1") / 3.0
+    ax.plot(rates, rates * anchor_ns * 1e-9 * 100, color=S.BLACK, linestyle=":",
+            label=f"kmalloc anchor pwlocks=1: {R.anchor_delta_cycles('pwlocks1'):.0f} cycles "
+                  "at 3.0 GHz (assumed clock)")
+    ax.axhline(1.0, color=S.GREY, linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, 1e3)
+    ax.set_xlabel("local per-CPU operations per second (Hz)")
+    ax.set_ylabel("share of one CPU spent on the tax (%)")
+    ax.set_title(f"{m0}: tax = rate x ns/op (fastpath.tax_expr)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    ax = axes[0][1]
+    names = [a[0] for a in R.ANCHORS]
+    y = np.arange(len(names))
+    meas = [R.anchor_delta_cycles(c) for c in names]
+    model = [R.default_tax_cycles(c) for c in names]
+    ax.barh(y - 0.2, meas, height=0.38, color=S.GREY, label="measured (kmalloc_bench, CPU not stated)")
+    ax.barh(y + 0.2, model, height=0.38, color=S.BLUE, label="model, registry defaults at 3.0 GHz")
+    for yi, a, b in zip(y, meas, model):
+        ax.text(a + 0.3, yi - 0.2, f"{a:.0f}", va="center", fontsize=7)
+        ax.text(b + 0.3, yi + 0.2, f"{b:.1f}", va="center", fontsize=7)
+    ax.set_yticks(y, [R.CONFIG_LABELS[c] for c in names])
+    ax.invert_yaxis()
+    ax.set_xlabel("cycles added per kmalloc vs unpatched (cycles)")
+    ax.set_ylabel("kernel configuration (config)")
+    ax.set_title("Anchor: kmalloc_locallock_vs_spinlock_cycles.csv (not fitted)", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def breakdown(cfg: R.Config):
+    """Per-term breakdown of the requester mean at three CPU counts."""
+    m0 = cfg.machines[0]
+    iso = cfg.victim_isolation
+    ns = (8, 64, 512)
+    fig, axes = S.figure(1, len(ns), width_in=11.0, height_in=3.6)
+    sc = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
+    terms: list[str] = []
+    parts = {n: R.breakdown(sc, n) for n in ns}
+    for n in ns:
+        for _, t, _ in parts[n]:
+            if t not in terms:
+                terms.append(t)
+    colours = {t: S.CYCLE[i % len(S.CYCLE)] for i, t in enumerate(terms)}
+    hatches = {t: ("//" if i >= len(S.CYCLE) else None) for i, t in enumerate(terms)}
+    for j, n in enumerate(ns):
+        ax = axes[0][j]
+        for yi, strat in enumerate(("QW", "RL")):
+            left = 0.0
+            for s_, t, v in parts[n]:
+                if s_ != strat or v <= 0:
+                    continue
+                ax.barh(yi, v / 1e3, left=left, color=colours[t], hatch=hatches[t],
+                        edgecolor="white", linewidth=0.5, label=t)
+                left += v / 1e3
+            ax.text(left, yi, f" {left:.1f}", va="center", fontsize=7)
+        ax.set_yticks([0, 1], ["QW", "RL"])
+        ax.invert_yaxis()
+        ax.set_xlabel("requester latency, mean (us)")
+        ax.set_ylabel("strategy (name)" if j == 0 else "")
+        ax.set_title(f"N = {n} CPUs", fontsize=9)
+        ax.margins(x=0.18)
+    h, lab = [], []
+    for ax in fig.axes:
+        for hh, ll in zip(*ax.get_legend_handles_labels()):
+            if ll not in lab:
+                h.append(hh)
+                lab.append(ll)
+    fig.legend(h, lab, loc="outside lower center", ncol=4, fontsize=7)
+    fig.suptitle(f"{m0}, '{W.LABELS[iso]}', {cfg.callsite}: where the requester's time goes "
+                 "(terms of fanout.qw_mean_expr / rl_mean_expr)", fontsize=9)
+    return fig
+
+
+def sensitivity(cfg: R.Config):
+    """Tornado: crossover CPU count when each parameter moves by a factor of 2."""
+    m0 = cfg.machines[0]
+    iso = cfg.victim_isolation
+    rows = R.tornado(m0, iso, cfg.callsite, cfg.overrides)
+    base = R.crossover_n(m0, iso, None, cfg.callsite, cfg.overrides)
+    fig, axes = S.figure(1, 1, width_in=8.0, height_in=1.2 + 0.32 * max(len(rows), 1))
+    ax = axes[0][0]
+    for i, (name, lo_v, hi_v, n_lo, n_hi) in enumerate(rows):
+        for v, nx, col in ((lo_v, n_lo, S.SKY), (hi_v, n_hi, S.VERMILLION)):
+            if math.isfinite(nx):
+                ax.barh(i, nx - base, left=base, color=col, height=0.7)
+    ax.axvline(base, color=S.BLACK, linewidth=1.0)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    ax.set_xlabel("crossover CPU count N* (CPUs)")
+    ax.set_ylabel("parameter (registry name)")
+    ax.legend(handles=[Patch(color=S.SKY, label="parameter x1/2 (or lower bound)"),
+                       Patch(color=S.VERMILLION, label="parameter x2 (or upper bound)")],
+              fontsize=7, loc="lower right")
+    ax.set_title(f"Sensitivity of the crossover N*: {m0}, '{W.LABELS[iso]}'\n"
+                 f"N* = {base:.1f} at the defaults (black line); each parameter moved alone "
+                 "x1/2 and x2, clipped to its registry bounds", fontsize=8.5)
     return fig

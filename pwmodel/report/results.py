@@ -139,6 +139,11 @@ def tax_share(mname: str, config: str, rate_hz: float,
     return float(numeric(FP.tax_fraction_expr(config), {**ps.values, "local_rate_hz": rate_hz}))
 
 
+def default_param(name: str) -> float:
+    """A parameter's registry default (no machine, no call site)."""
+    return float(P.PARAMS[name].default)
+
+
 def default_tax_cycles(config: str) -> float:
     """Tax in cycles from the registry defaults alone (3.0 GHz generic machine)."""
     ps = P.defaults()
@@ -166,8 +171,15 @@ def crossover_sides(mname: str, isolation: str, preempt: str | None, callsite: s
 
 def crossover_rate(mname: str, isolation: str, preempt: str | None, callsite: str,
                    overrides: tuple[tuple[str, float], ...], n_cpus: float) -> float:
-    """Remote drains/s per CPU above which RL costs less total CPU than QW (Hz)."""
-    return float(D.crossover_rate(scenario(mname, isolation, preempt, callsite, overrides), n_cpus))
+    """Remote drains/s per CPU above which RL costs less total CPU than QW (Hz).
+
+    nan where decide.crossover_rate cannot decide (its load difference is NaN, e.g.
+    an infinite QW CPU time when the kworker never runs)."""
+    try:
+        return float(D.crossover_rate(scenario(mname, isolation, preempt, callsite, overrides),
+                                      n_cpus))
+    except ValueError:
+        return math.nan
 
 
 def param_value(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> float:
@@ -374,3 +386,49 @@ def rl_victim_ccdf(sc: E.Scenario, x_ns: np.ndarray, n_cpus: float) -> np.ndarra
         out = np.where(w < 0, 1.0, 1.0 - np.exp(-lam * np.clip(sr - w, 0, None)))
         return np.where(w >= sr, 0.0, out)
     return q * ccdf_w(x_ns - r) + (1 - q) * ccdf_w(x_ns)
+
+
+# ---- sensitivity ---------------------------------------------------------------------
+TORNADO_SKIP = ("budget_ns", "freq_hz", "base_op_ns", "static_key_ns", "per_cpu_ptr_ns",
+                "call_ns", "atomic_rmw_ns", "preempt_ns")
+
+
+def _moved(name: str, value: float) -> tuple[float, float]:
+    lo, hi = P.PARAMS[name].bounds
+    return max(value / BAND_FACTOR, lo), min(value * BAND_FACTOR, hi)
+
+
+def tornado(mname: str, isolation: str, callsite: str,
+            overrides: tuple[tuple[str, float], ...] = ()) -> list[tuple[str, float, float, float, float]]:
+    """(param, low value, high value, N* at low, N* at high), largest swing first.
+
+    Each parameter is moved alone by 1/2 and 2 (clipped to its bounds); those that
+    do not change the requester difference at N = 8 and 512 are skipped."""
+    sc = scenario(mname, isolation, None, callsite, overrides)
+    ps = sc.params()
+    probe = [8.0, 512.0]
+
+    def diff(ov: dict) -> np.ndarray:
+        df = E.evaluate(dataclasses.replace(sc, overrides={**dict(overrides), **ov}), probe)
+        q = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"].to_numpy()
+        r = df.filter(pl.col("strategy") == "RL")["requester_mean_ns"].to_numpy()
+        return q - r
+    d0 = diff({})
+    base = crossover_n(mname, isolation, None, callsite, overrides)
+    out = []
+    for name in P.PARAMS:
+        if name in TORNADO_SKIP or name in dict(overrides):
+            continue
+        lo_v, hi_v = _moved(name, ps[name])
+        if lo_v == hi_v:
+            continue
+        if all(np.allclose(diff({name: v}), d0, rtol=1e-12, atol=1e-9) for v in (lo_v, hi_v)):
+            continue
+        ns = [crossover_n(mname, isolation, None, callsite, tuple(sorted({**dict(overrides),
+                                                                         name: v}.items())))
+              for v in (lo_v, hi_v)]
+        out.append((name, lo_v, hi_v, ns[0], ns[1]))
+    def swing(r):
+        vals = [x for x in r[3:] if math.isfinite(x) and x > 0]
+        return max((abs(math.log(x / base)) for x in vals), default=0.0) if base > 0 else 0.0
+    return sorted(out, key=lambda r: (-swing(r), r[0]))

@@ -26,7 +26,8 @@ def _fmt_param(rec: Recorder, cfg: R.Config, mname: str, name: str) -> str:
     if unit == "Hz" and v >= 1e4:
         return rec.put(v, R.param_value, (mname, cfg.callsite, cfg.overrides, name), 1e6, 3) + " MHz"
     dec = 0 if abs(v) >= 100 or v == int(v) else (2 if abs(v) >= 1 else 4)
-    return rec.put(v, R.param_value, (mname, cfg.callsite, cfg.overrides, name), 1.0, dec) + f" {unit}"
+    shown = "" if unit == "1" else f" {unit}"
+    return rec.put(v, R.param_value, (mname, cfg.callsite, cfg.overrides, name), 1.0, dec) + shown
 
 
 def inputs_block(rec: Recorder, cfg: R.Config, mname: str, names: list[str] | None = None) -> list[str]:

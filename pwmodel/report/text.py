@@ -13,6 +13,7 @@ numbers.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -20,6 +21,7 @@ from typing import Callable, Sequence
 from pwmodel.errors import PwmodelError
 
 WIDTH = 72
+NUMBER = re.compile(r"(?<![\w.=])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])")
 QUOTE = "    | "
 COMMAND = "  $ "
 
@@ -92,6 +94,11 @@ class Recorder:
         scale, dec, unit = time_unit(v)
         s = self.put(v, fn, args, scale, dec)
         return f"{s} {unit}".rstrip()
+
+    def name(self, s: str) -> str:
+        """A name (machine, file) whose digits are part of the name, not numbers."""
+        self.literals.update(NUMBER.findall(s))
+        return s
 
     def lit(self, x: object) -> str:
         """Register a report input (not a model value) printed as ``str(x)``."""
