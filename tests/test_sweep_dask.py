@@ -76,7 +76,13 @@ def test_chunking_and_seed(spec, local):
     assert slow > 100 * fast
 
 
-def test_cell_seeds_independent_of_chunking():
-    seeds = [SW.cell_seed(5, c) for c in range(50)]
+def test_cell_seeds_depend_on_coordinates_only(spec, local):
+    seeds = [SW.cell_seed(5, {"machine": "m", "remote_rate_hz": float(r)}) for r in range(50)]
     assert len(set(seeds)) == 50 and all(0 <= s < 2 ** 63 for s in seeds)
-    assert SW.cell_seed(5, 3) == SW.cell_seed(5, 3) != SW.cell_seed(6, 3)
+    c = {"machine": "m", "dirty_fraction": 0.5}
+    assert SW.cell_seed(5, c) == SW.cell_seed(5, dict(c)) != SW.cell_seed(6, c)
+    assert SW.cell_seed(5, {"a": 1.0}) != SW.cell_seed(5, {"b": 1.0})
+    # dropping a value of an axis leaves the other cells' numbers unchanged
+    sub = spec.replace(axes={**spec.axes, "isolation": ("nohz_fifo_throttle",)})
+    got = SW.run(sub, executor="local").collect()
+    assert got.equals(local.filter(pl.col("isolation") == "nohz_fifo_throttle"))

@@ -4,9 +4,10 @@ A *cell* fixes every axis but n_cpus; it is simulated by one call of a
 simulator ``(scenario, n_cpus array, seed, n_rep) -> polars frame`` in tidy
 form: columns ``n_cpus``, ``strategy`` ("QW"/"RL"), ``metric`` (one of
 ``MC_METRICS``: requester_ns, cpu_time_ns, victim_ns) and ``value_ns``, one
-row per draw. The seed of cell ``c`` comes from
-``SeedSequence(spec seed, spawn_key=(c,))``, so the numbers depend on the
-spec and its seed only, never on chunking or on the number of workers.
+row per draw. The seed of a cell comes from
+``SeedSequence(spec seed, spawn_key=hashes of its axis values)``, so the
+numbers depend on the spec seed and the cell's coordinates only, never on
+chunking, on the number of workers, or on the other values of an axis.
 Output columns: axes, ``reps``, then per strategy and metric
 ``<s>_<metric>_mean_ns`` and ``<s>_<metric>_p<q>_ns`` (``requester_ns`` ->
 ``qw_requester_mean_ns``, ``qw_requester_p99_ns``); ``victim_ns`` counts the
@@ -20,7 +21,8 @@ Monte Carlo of the QW fan-out defined here, is used.
 
 from __future__ import annotations
 
-from typing import Callable
+import hashlib
+from typing import Callable, Mapping
 
 import numpy as np
 import polars as pl
@@ -35,9 +37,16 @@ from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
 Simulator = Callable[[E.Scenario, np.ndarray, int, int], pl.DataFrame]
 
 
-def cell_seed(spec_seed: int, cell: int) -> int:
-    """63-bit seed of cell ``cell`` (a function of the spec seed and the cell index only)."""
-    ss = np.random.SeedSequence(spec_seed, spawn_key=(cell,))
+def cell_seed(spec_seed: int, coords: Mapping[str, object]) -> int:
+    """63-bit seed of the cell at ``coords`` (axis -> value, n_cpus excluded).
+
+    ``SeedSequence(spec seed, spawn_key=(h(axis=value), ...))`` with h a 64-bit
+    SHA-256 prefix: the seed depends on the spec seed and the cell's own axis
+    values only, not on chunking, workers, or the other values of each axis.
+    """
+    key = tuple(int.from_bytes(hashlib.sha256(f"{a}={v!r}".encode()).digest()[:8], "little")
+                for a, v in coords.items())
+    ss = np.random.SeedSequence(spec_seed, spawn_key=key)
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
@@ -130,7 +139,7 @@ class MonteCarloChunker:
         """One row per n_cpus: axes, replications, means and quantiles of each metric."""
         spec, grid = self.spec, self.grid
         sc = grid.scenario(cell)
-        raw = self.simulate(sc, self._n, cell_seed(spec.seed, cell), spec.reps)
+        raw = self.simulate(sc, self._n, cell_seed(spec.seed, grid.group_values(cell)), spec.reps)
         size = self._n.size
         qw_cfg, rl_cfg = sc.configs
         labels = {"machine": sc.machine.name, "callsite": sc.callsite, "isolation": sc.isolation,
