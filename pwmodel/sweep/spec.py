@@ -5,10 +5,11 @@ Format (every table but ``[axes]`` is optional)::
     [sweep]
     name = "crossover-map"          # free text, stored with the output
     kind = "analytic"               # "analytic" (closed forms) or "montecarlo"
-    metrics = ["requester_mean_ns"] # see ANALYTIC_METRICS / montecarlo METRICS
-    quantiles = [0.5, 0.99]         # requester-latency quantiles (p50_ns, p99_ns columns)
-    seed = 1                        # Monte-Carlo only: same seed, same numbers
-    reps = 2000                     # Monte-Carlo only: repetitions per (cell, n_cpus)
+    metrics = ["requester_mean_ns"] # ANALYTIC_METRICS, or MC_METRICS for montecarlo
+    quantiles = [0.5, 0.99]         # requester quantiles: qw_/rl_requester_p50_ns, ..._p99_ns
+                                    # (montecarlo: of every metric, from the draws)
+    seed = 1                        # Monte-Carlo only (required): same seed, same numbers
+    reps = 2000                     # Monte-Carlo only: replications per (cell, n_cpus)
     chunk_points = 1_000_000        # grid points per output chunk (one parquet file each)
     compression = "zstd"            # parquet codec: zstd, lz4, snappy, uncompressed
 
@@ -19,7 +20,7 @@ Format (every table but ``[axes]`` is optional)::
     preempt_model = ["voluntary"]                # default: the machine profile's
     qw_config = ["pwlocks0"]                     # default pwlocks0 (rt_pwlocks0 on RT)
     rl_config = ["pwlocks1"]                     # default pwlocks1 (rt_pwlocks1 on RT)
-    n_cpus = { start = 1, stop = 1024, num = 11, scale = "log", integer = true }
+    n_cpus = { start = 1, stop = 1024, num = 11, scale = "log", integer = true }  # default 1..1024
     remote_rate_hz = { start = 1, stop = 1e5, num = 50, scale = "log" }
     dirty_fraction = [0.25, 0.5, 1.0]            # any registry parameter can be an axis
 
@@ -29,7 +30,9 @@ Format (every table but ``[axes]`` is optional)::
 A numeric axis is a list of numbers or a range table: ``start``, ``stop`` and
 either ``num`` (with ``scale`` "linear" or "log", endpoints included) or
 ``step`` (linear, stop included when reached); ``integer = true`` rounds and
-drops duplicates. Bad input raises PwmodelError naming the file, line and key.
+drops duplicates. Rows come in grid order: structural axes, then parameters
+that shape the wake-up distribution, then the other parameters, n_cpus fastest.
+Bad input raises PwmodelError naming the file, line and key.
 """
 
 from __future__ import annotations
