@@ -16,6 +16,7 @@ All values in ns.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -217,6 +218,9 @@ class LatencyDist:
             out[:] = math.inf
             return out if np.ndim(n) else float(out[0])
         base = self.shift_ns
+        if any(c.kind == "scipy" for c in self.components):
+            out[:] = self._expected_max_grid(ns)
+            return out if np.ndim(n) else float(out[0])
         for i, k in enumerate(ns):
             # split points: component ends and, for continuous components, quantiles up to
             # the level where 1 - F^k < 1e-15 (the tail beyond adds less than that share)
@@ -224,23 +228,76 @@ class LatencyDist:
             for c in self.components:
                 if c.kind == "scipy":
                     eps = 1e-16 / max(k * c.weight, 1e-300)
-                    qs = [0.5, 0.9, 0.99, 0.999, 0.99999]
+                    qs = [0.1, 0.5, 0.9, 0.99, 0.999, 0.99999, 1 - 1e-7, 1 - 1e-9]
                     vals = list(c.rv.ppf(qs)) + [c.rv.isf(min(eps, 1e-3))]  # type: ignore[union-attr]
                     pts.update(base + float(v) for v in vals if math.isfinite(float(v)) and v > 0)
             edges = [base] + sorted(pts)
             f = (lambda x, k=k: 1.0 - float(self.cdf(x)) ** k)
             total = 0.0
-            for a, b in zip(edges[:-1], edges[1:]):
-                if b > a:
-                    total += integrate.quad(f, a, b, limit=200, epsabs=1e-10, epsrel=1e-11)[0]
+            err = 0.0
+            with warnings.catch_warnings():
+                # quadpack flags round-off where 1 - F^k is flat at 0 or 1; the error
+                # estimate is checked below instead
+                warnings.simplefilter("ignore", integrate.IntegrationWarning)
+                for a, b in zip(edges[:-1], edges[1:]):
+                    if b > a:
+                        v, e = integrate.quad(f, a, b, limit=200, epsabs=1e-6, epsrel=1e-9)[:2]
+                        total += v
+                        err += e
+            if err > 1e-6 * max(total, 1.0):
+                raise PwmodelError(f"expected maximum of {k:g} draws did not converge "
+                                   f"(error estimate {err:.3g} ns on {total:.6g} ns)")
             out[i] = base + total
         return out if np.ndim(n) else float(out[0])
+
+    def _expected_max_grid(self, ns: np.ndarray) -> np.ndarray:
+        """E[max of n] for mixtures with continuous parts, vectorised over n.
+
+        integral of 1 - F^n on nodes placed at each component's quantiles (dense in
+        both tails, down to 1e-16) plus every point/uniform breakpoint, by Simpson's
+        rule; checked against adaptive
+        quadrature and Monte Carlo in the tests (relative error < 1e-6).
+        """
+        u = np.unique(np.concatenate([
+            np.linspace(0.0, 1.0, 6001)[1:-1],
+            np.logspace(-16, -1, 600), 1.0 - np.logspace(-16, -1, 600)]))
+        xs = [np.array([0.0])]
+        for c in self.components:
+            if c.kind == "scipy":
+                x = np.asarray(c.rv.ppf(u), dtype=float)  # type: ignore[union-attr]
+                xs.append(x[np.isfinite(x)])
+            else:
+                lo, hi = c.support()
+                pts = [v for v in (lo, hi) if math.isfinite(v)]
+                xs.append(np.array(pts + [np.nextafter(p, -np.inf) for p in pts if p > 0]))
+                if c.kind == "uniform" and hi > lo:
+                    xs.append(np.linspace(lo, hi, 2001))
+        x = np.unique(np.concatenate(xs))
+        x = x[x >= 0]
+        F = np.clip(self.cdf(x + self.shift_ns), 0.0, 1.0)
+        out = np.empty(ns.size)
+        for i, k in enumerate(ns):
+            g = 1.0 - F ** k
+            out[i] = self.shift_ns + float(integrate.simpson(g, x=x))
+        return out
 
     def quantile_of_max_ns(self, q: float, n: int | float) -> float:
         """q-quantile of the maximum of n draws: F^{-1}(q^{1/n})."""
         if n < 1:
             raise PwmodelError(f"number of CPUs must be >= 1, found {n!r}", field="n_cpus")
         return float(self.quantile(q ** (1.0 / n)))
+
+    def signature(self) -> tuple:
+        """A hashable description (equal signatures = identical distributions)."""
+        parts = []
+        for c in self.components:
+            rv = None
+            if c.rv is not None:
+                rv = (getattr(getattr(c.rv, "dist", None), "name", repr(c.rv)),
+                      tuple(float(a) for a in getattr(c.rv, "args", ())),
+                      tuple(sorted((k, float(v)) for k, v in getattr(c.rv, "kwds", {}).items())))
+            parts.append((c.weight, c.kind, c.a, c.b, rv))
+        return (self.shift_ns, tuple(parts))
 
     def describe(self) -> str:
         parts = []
