@@ -17,10 +17,13 @@ MACHINES = ("intel-xeon-8375c-2s", "aws-graviton2-64c")
 NUM = T.NUMBER
 
 
+def report_cfg(**kw) -> R.Config:
+    return R.Config(machines=MACHINES, **kw)
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> B.Report:
-    cfg = R.Config(machines=MACHINES)
-    return B.build(cfg, tmp_path_factory.mktemp("report"))
+    return B.build(report_cfg(), tmp_path_factory.mktemp("report"))
 
 
 def _text_files(rep: B.Report) -> list[str]:
@@ -37,7 +40,7 @@ def test_text_is_ascii_and_narrow(report):
 
 
 def test_recorded_numbers_recompute(report):
-    R._crossover.cache_clear()
+    R.clear_caches()
     for name in _text_files(report):
         rec = report.records[name]
         assert rec.nums, name
@@ -63,8 +66,7 @@ def test_every_number_in_text_is_accounted_for(report):
 
 
 def test_same_input_same_bytes(report, tmp_path):
-    cfg = R.Config(machines=MACHINES, text_only=True)
-    rep2 = B.build(cfg, tmp_path)
+    B.build(report_cfg(text_only=True), tmp_path)
     for name in _text_files(report):
         assert (tmp_path / name).read_bytes() == (report.out_dir / name).read_bytes(), name
     assert not list(tmp_path.glob("*.png"))
@@ -80,20 +82,26 @@ def test_figures_written_with_units(report):
         assert b"<dc:date>" not in p.read_bytes(), p
 
 
-def test_figure_axes_have_units():
-    from pwmodel.report import style as S
-    cfg = R.Config(machines=MACHINES)
-    with S.Style():
-        for stem, draw in B.figure_specs(cfg):
-            fig = draw()
-            labels = list(S.axis_labels(fig))
-            assert any(x for x, _ in labels) and any(y for _, y in labels), stem
-            for xl, yl in labels:
-                for lab in (xl, yl):
-                    if lab:
-                        assert re.search(r"\([^()]+\)\s*$", lab.splitlines()[0]) or \
-                            re.search(r"\([^()]+\)\s*$", lab), f"{stem}: label {lab!r} lacks a unit"
-            S.plt.close(fig)
+def test_figure_axes_have_units(report):
+    assert set(report.axis_labels) == {stem for stem, _ in B.figure_specs(report_cfg())}
+    for stem, labels in report.axis_labels.items():
+        assert any(x for x, _ in labels) and any(y for _, y in labels), stem
+        for xl, yl in labels:
+            for lab in (xl, yl):
+                if lab:
+                    first = lab.splitlines()[0]
+                    assert re.search(r"\([^()]+\)\s*$", first), f"{stem}: label {lab!r} lacks a unit"
+
+
+def test_breakdown_terms_sum_to_the_model():
+    sc = R.scenario(MACHINES[0], "nohz_other")
+    for n in (1, 8, 512):
+        terms = R.breakdown(sc, n)
+        for strat in ("QW", "RL"):
+            total = sum(v for s, _, v in terms if s == strat)
+            want = R.metric(MACHINES[0], "nohz_other", None, "lru_add_drain", (), n, strat,
+                            "requester_mean_ns")
+            assert total == pytest.approx(want, rel=1e-9), (n, strat)
 
 
 def test_cli_bad_input_exits_2(tmp_path, capsys):
@@ -101,3 +109,13 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     assert cli.main(["report", "--out", str(tmp_path), "--param", "ipi_ns=-5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err and all(e.startswith("pwmodel: error:") for e in err)
+
+
+def test_rl_victim_tail_has_the_model_mean():
+    import numpy as np
+    sc = R.scenario(MACHINES[0], "nohz_other")
+    n = R.machine(MACHINES[0]).n_cpus
+    x = np.linspace(0.0, 50_000.0, 500_001)
+    mean = float(np.trapezoid(R.rl_victim_ccdf(sc, x, n), x))
+    want = R.metric(MACHINES[0], "nohz_other", None, "lru_add_drain", (), n, "RL", "victim_mean_ns")
+    assert mean == pytest.approx(want, rel=1e-4)

@@ -24,6 +24,7 @@ class Report:
     files: list[Path] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     records: dict[str, Recorder] = field(default_factory=dict)
+    axis_labels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def figure_specs(cfg: R.Config) -> list[tuple[str, Callable]]:
@@ -58,5 +59,7 @@ def build(cfg: R.Config, out_dir: str | Path) -> Report:
     if not cfg.text_only:
         with S.Style():
             for stem, draw in figure_specs(cfg):
-                rep.files += S.save(draw(), out, stem)
+                fig = draw()
+                rep.axis_labels[stem] = list(S.axis_labels(fig))
+                rep.files += S.save(fig, out, stem)
     return rep

@@ -114,11 +114,23 @@ def scenario(mname: str, isolation: str = "nohz_other", preempt: str | None = No
 
 
 # ---- scalar queries (each a model call; the cover letter records them) -------------
+@functools.lru_cache(maxsize=4096)
+def _evaluated(mname: str, isolation: str, preempt: str | None, callsite: str,
+               overrides: tuple[tuple[str, float], ...], n_cpus: float) -> pl.DataFrame:
+    return E.evaluate(scenario(mname, isolation, preempt, callsite, overrides), [n_cpus])
+
+
 def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
            overrides: tuple[tuple[str, float], ...], n_cpus: float, strategy: str, column: str) -> float:
     """One column of :func:`pwmodel.evaluate.evaluate` for one strategy at one CPU count."""
-    df = E.evaluate(scenario(mname, isolation, preempt, callsite, overrides), [n_cpus])
+    df = _evaluated(mname, isolation, preempt, callsite, overrides, n_cpus)
     return float(df.filter(pl.col("strategy") == strategy)[column][0])
+
+
+def clear_caches() -> None:
+    """Forget cached evaluations (a recomputation then calls the model again)."""
+    _evaluated.cache_clear()
+    _crossover.cache_clear()
 
 
 def tax_ns(mname: str, config: str, overrides: tuple[tuple[str, float], ...] = ()) -> float:
@@ -347,15 +359,19 @@ def breakdown(sc: E.Scenario, n_cpus: float) -> list[tuple[str, str, float]]:
     d = ev(F.dirty_expr)
     act = min(d, 1.0)
     common = [("global mutex", ev(F.S["mutex_ns"])), ("read N batch counters", ev(F.check_expr()))]
-    slowest = ev(F.X.wake_emax_ns + coherence.local_drain_expr())
+    d1 = max(d, 1.0)
+    tq = ev(F.S["queue_work_ns"])
+    slowest = ev(F._slowest(F.X.wake_emax_ns))
     lock = ev(F.lru_serial_expr())
-    qw = common + [("queue_work_on x D", ev(F.dirty_expr * F.S["queue_work_ns"]))]
     if slowest >= lock:
-        qw += [("wait for slowest kworker", act * ev(F.X.wake_emax_ns)),
-               ("drain on target (hot)", act * ev(coherence.local_drain_expr()))]
+        qw = common + [("queue_work_on x D", act * d1 * tq),
+                       ("wait for slowest kworker", act * ev(F.X.wake_emax_ns)),
+                       ("drain on target (hot)", act * ev(coherence.local_drain_expr()))]
     else:
-        qw += [("first kworker start", act * ev(F.X.wake_min_ns)),
-               ("lru_lock-serialised drains", act * (lock - ev(F.X.wake_min_ns)))]
+        wmin = ev(F.X.wake_min_ns)
+        qw = common + [("queue_work_on (first)", act * tq),
+                       ("first kworker start", act * wmin),
+                       ("lru_lock-serialised drains", act * (lock - tq - wmin))]
     qw += [("wake the flusher", act * ev(F.S["requester_wakeup_ns"]))]
     hold = coherence.remote_hold_expr(F.X.c2c_mean_ns)
     work = coherence.local_drain_expr()
