@@ -143,9 +143,12 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
         "c2c_mean_ns": sc.machine.mean_c2c_ns(n),
         "c2c_max_ns": sc.machine.max_c2c_ns(n),
         "c2c_var_ns2": sc.machine.var_c2c_ns2(n),
+        "c2c_nbr_ns": sc.machine.neighbour_c2c_ns(n),
         "wake_emax_ns": emax_of(dist, dirty),
         "wake_qmax_ns": qmax_of(dist, dirty),
-        "wake_min_ns": lo,
+        # all mass at +inf (FIFO, no server): no kworker ever starts; 0 keeps the
+        # lock-spacing terms defined while the tail stays infinite
+        "wake_min_ns": lo if math.isfinite(lo) else 0.0,
         "wake_mean_ns": dist.mean_ns(),
     })
     return vals

@@ -171,6 +171,29 @@ class Machine:
             out = np.where(counts[lv.pair_class] > 0, lv.c2c_ns, out)
         return out
 
+    def neighbour_c2c_ns(self, n_cpus: int | np.ndarray) -> np.ndarray:
+        """Mean line-transfer latency between consecutive CPUs (k, k+1) of the nearest-first
+        fill, over the ``n_cpus`` CPUs (0 for one CPU): the lock hand-off cost when drains
+        take a shared lock in CPU order."""
+        n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
+        top = int(n.max())
+        k = np.arange(1, max(top, 2), dtype=np.int64)      # pair (k-1, k), k = 1..top-1
+        c = np.full(k.shape, self.levels[-1].c2c_ns)
+        span = 1
+        assigned = np.zeros(k.shape, dtype=bool)
+        for lv in self.levels[:-1]:
+            span *= lv.size
+            here = (k % span != 0) & ~assigned
+            c = np.where(here, lv.c2c_ns, c)
+            assigned |= here
+        if self.levels and len(self.levels) == 1:
+            c[:] = self.levels[0].c2c_ns
+        cum = np.concatenate([[0.0], np.cumsum(c)])
+        idx = np.clip(n.astype(np.int64) - 1, 0, cum.size - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(n > 1, cum[idx] / np.maximum(n - 1, 1), 0.0)
+        return out if np.ndim(n_cpus) else out
+
     def var_c2c_ns2(self, n_cpus: int | np.ndarray) -> np.ndarray:
         """Variance (ns^2) of the line-transfer latency over the ``n_cpus`` CPUs (self = 0)."""
         n = np.asarray(n_cpus, dtype=float)

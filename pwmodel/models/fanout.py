@@ -9,9 +9,10 @@ sleeps in flush_work() until the slowest work finishes. Two bounds, the
 larger wins: the last work queued (D t_q) plus the expected maximum of D
 queue->start latencies (order statistics of the wake-up distribution, not
 the mean) plus its hot drain S_Q; or the shared lruvec lru_lock, which the
-parallel drains take in turn (hold f S_Q plus a hand-off of two lines), the
-first one starting after t_q + W_min. Then the completion wakes the
-requester. With h = f S_Q + 2 c2c_mean and D >= 1:
+parallel drains take in turn (hold f S_Q plus a hand-off of two lines, at the
+c2c of neighbouring CPUs when they arrive in queueing order, else the mean),
+the first one starting after t_q + W_min. Then the completion wakes the
+requester. With h = f S_Q + 2 c2c_handoff and D >= 1:
 
     QW = t_mutex + t_check + max(D t_q + E[max_D W] + S_Q,
                                  t_q + W_min + D h + (1 - f) S_Q) + t_wake
@@ -88,9 +89,17 @@ def rl_p99_expr() -> sp.Expr:
                         (one, dirty_expr < 1), (full, True))
 
 
+def handoff_c2c_expr() -> sp.Expr:
+    """c2c of one lru_lock hand-off between consecutive holders: the drains arrive in
+    queueing (CPU id) order when the wake-up spread is below one queueing gap, so the
+    holders are neighbours (c2c_nbr); otherwise in random order (c2c_mean)."""
+    spread = X.wake_emax_ns - X.wake_min_ns
+    return sp.Piecewise((X.c2c_nbr_ns, spread < S["queue_work_ns"]), (X.c2c_mean_ns, True))
+
+
 def lru_hold_expr() -> sp.Expr:
     """ns one parallel drain holds the lruvec lru_lock, hand-off included: h = f S_Q + 2 c2c."""
-    return S["lru_hold_fraction"] * coherence.local_drain_expr() + 2 * X.c2c_mean_ns
+    return S["lru_hold_fraction"] * coherence.local_drain_expr() + 2 * handoff_c2c_expr()
 
 
 def lru_serial_expr() -> sp.Expr:
@@ -134,8 +143,7 @@ def lru_spin_mean_expr() -> sp.Expr:
     on average; each holds h. When h > s the queue grows by h - s per drain
     (fluid approximation): mean spin (D - 1)/2 (h - s)^+. With widely spread
     wake-ups (idle C-states, FIFO starvation) s >> h and nobody spins.
-    Hand-offs are costed at the mean c2c from the requester (random arrival order);
-    see docs/validity.md for the id-ordered case.
+    Hand-offs between neighbours or random pairs: see :func:`handoff_c2c_expr`.
     """
     spacing = S["queue_work_ns"] + (X.wake_emax_ns - X.wake_min_ns) / _d1
     return (_d1 - 1) / 2 * sp.Max(lru_hold_expr() - spacing, 0)
