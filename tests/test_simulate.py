@@ -107,13 +107,16 @@ def test_qw_agrees_where_the_slowest_cpu_dominates(table_fixed):
     assert _ok(table_fixed, strategy="QW", isolation="nohz_fifo_none", metric="requester_mean_ns").all()
 
 
-def test_known_breaks_are_reported(table_fixed):
+def test_lru_lock_bound_and_known_breaks(table_fixed):
     t = table_fixed
-    # the lru_lock bound is added on top of the D queue_work_on calls: over-estimate at large N
+    # the lru_lock bound starts after the first queue_work_on and hands off between
+    # neighbouring CPUs when the drains arrive in queueing order: it now follows the
+    # simulated mechanism (it was +77 % when stacked on all D queue_work_on calls)
     row = t.filter((pl.col("strategy") == "QW") & (pl.col("isolation") == "nohz_other")
                    & (pl.col("n_cpus") == 256) & (pl.col("metric") == "requester_mean_ns"))
-    assert row["rel_error"][0] > 0.2 and not row["ok"][0]
+    assert abs(row["rel_error"][0]) < 0.05, row
     # RL p99 from the normal approximation misses the spread of the dirty CPUs' pair classes
+    # at small N
     assert not _ok(t, strategy="RL", metric="requester_p99_ns", n_cpus=2).any()
 
 
