@@ -305,6 +305,27 @@ def answer(machine: M.Machine, n_cpus: int, isolations: Sequence[str] = W.ISOLAT
     return pl.DataFrame(rows)
 
 
+def model_vs_sim(model: pl.DataFrame, sim: pl.DataFrame,
+                 metric: str = "requester_mean_ns") -> pl.DataFrame:
+    """Analytic ``metric`` next to the simulated one and its 95 % interval, per (n_cpus, strategy).
+
+    ``rel_diff`` = model / simulated - 1; ``in_ci`` says whether the model lies in the interval.
+    """
+    base = metric.removesuffix("_ns")
+    lo, hi = f"{base}_lo_ns", f"{base}_hi_ns"
+    for col, frame, what in ((metric, model, "model"), (metric, sim, "simulation"),
+                             (lo, sim, "simulation"), (hi, sim, "simulation")):
+        if col not in frame.columns:
+            raise PwmodelError(f"no column '{col}' in the {what} frame", field="metric")
+    m = model.select("n_cpus", "strategy", pl.col(metric).alias("model_ns"))
+    s = sim.select("n_cpus", "strategy", pl.col(metric).alias("simulated_ns"),
+                   pl.col(lo).alias("sim_lo_ns"), pl.col(hi).alias("sim_hi_ns"))
+    return (m.join(s, on=["n_cpus", "strategy"], how="inner")
+            .with_columns(rel_diff=pl.col("model_ns") / pl.col("simulated_ns") - 1,
+                          in_ci=pl.col("model_ns").is_between(pl.col("sim_lo_ns"), pl.col("sim_hi_ns")))
+            .sort(["n_cpus", "strategy"]))
+
+
 # ---- figures ---------------------------------------------------------------------
 def plot_strategies(df: pl.DataFrame, metric: str = "requester_mean_ns", ax: Any = None,
                     by: str | None = None, budget_ns: float | None = None, title: str = "") -> Any:
@@ -564,5 +585,5 @@ class WhatIf:
 
 __all__ = ["small", "n_grid", "pick", "latex", "show_math", "symbols_table", "reference",
            "has_module", "EmpiricalDist", "discretize", "measured", "trace_lifecycle", "wake_check", "empirical_dist", "latency_summary", "dist_summary",
-           "answer", "plot_strategies", "axis_label", "figure_png", "WhatIfState", "WhatIfResult",
+           "answer", "model_vs_sim", "plot_strategies", "axis_label", "figure_png", "WhatIfState", "WhatIfResult",
            "whatif", "whatif_figure", "fmt_value", "table_html", "WhatIf"]

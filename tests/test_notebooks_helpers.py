@@ -171,3 +171,16 @@ def test_whatif_widget_shows_bad_input_instead_of_raising(monkeypatch: pytest.Mo
     ex.controls["remote_rate_hz"].max = 7
     ex.set(remote_rate_hz=1e7)
     assert "cannot evaluate" in ex.summary.value and "remote_rate_hz" in ex.summary.value
+
+
+def test_model_vs_sim_joins_and_flags_interval() -> None:
+    model = pl.DataFrame({"n_cpus": [4, 4], "strategy": ["QW", "RL"],
+                          "requester_mean_ns": [100.0, 50.0]})
+    sim = pl.DataFrame({"n_cpus": [4, 4], "strategy": ["QW", "RL"],
+                        "requester_mean_ns": [98.0, 60.0], "requester_mean_lo_ns": [95.0, 58.0],
+                        "requester_mean_hi_ns": [101.0, 62.0]})
+    t = NB.model_vs_sim(model, sim)
+    assert t["in_ci"].to_list() == [True, False]
+    assert t["rel_diff"][1] == pytest.approx(50 / 60 - 1)
+    with pytest.raises(PwmodelError):
+        NB.model_vs_sim(model, sim, "victim_mean_ns")
