@@ -3,13 +3,14 @@
     python benchmarks/bench_sweep.py                 # all three (the 10^8 sweep takes ~1 min)
     python benchmarks/bench_sweep.py --skip-big      # without the 10^8-point sweep
     python benchmarks/bench_sweep.py --quick         # small sizes, a smoke run
+    python benchmarks/bench_sweep.py --only dask     # one part: analytic, big or dask
 
 1. Analytic points/s: chunks of ``sweeps/scale_1e8.toml`` computed in memory and
    discarded (no parquet), 1 and 2 threads, one metric and all metrics.
 2. The whole ``sweeps/scale_1e8.toml`` (10^8 points, 4 machines x 1000 remote rates x
    25 local rates x 1000 CPU counts) to parquet in a temporary folder, deleted after.
    Target: under 60 s on 2 cores.
-3. Dask: a Monte-Carlo sweep (16 cells x 3 CPU counts x 2048 replications on the
+3. Dask: a Monte-Carlo sweep (16 cells x 3 CPU counts x 4096 replications on the
    fan-out simulator) on a local cluster of 1 and of 2 worker processes (one thread
    each). Timed after the cluster is up and the workers have imported the package;
    the results of both runs are checked equal. Target: speed-up >= 1.6. The workers'
@@ -90,6 +91,12 @@ def big_sweep(workers: int, quick: bool) -> dict[str, float]:
             "bytes": size, "chunks": -(-spec.n_points // spec.chunk_points)}
 
 
+def _warm() -> None:
+    """Import what the tasks use, on each worker, before the clock starts."""
+    import pwmodel.simulate.fanout  # noqa: F401
+    import pwmodel.sweep.runner  # noqa: F401
+
+
 def dask_speedup(reps: int) -> dict[str, float]:
     """Warm timings of one Monte-Carlo sweep on 1 and on 2 local Dask workers."""
     import logging
@@ -105,7 +112,7 @@ def dask_speedup(reps: int) -> dict[str, float]:
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
                 Client(cluster) as client:
-            client.run(lambda: __import__("pwmodel.sweep.runner"))
+            client.run(_warm)
             up = time.perf_counter() - t0
             cpu0 = sum(client.run(time.process_time).values())
             t1 = time.perf_counter()
@@ -122,34 +129,41 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10^8-point sweep")
+    ap.add_argument("--only", choices=["analytic", "big", "dask"], help="run one part only")
     ap.add_argument("--workers", type=int, default=2, help="threads for the big sweep")
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = ap.parse_args()
     res: dict[str, object] = {"cpus": os.cpu_count()}
     print(f"CPUs {os.cpu_count()}, {load()}")
     n_chunks = 1 if args.quick else 4
-    for threads in (1, 2):
+    for threads in ((1, 2) if args.only in (None, "analytic") else ()):
         for allm in (False, True):
             rate, rows = analytic_rate(n_chunks, threads, allm)
             key = f"analytic_{'all_metrics' if allm else 'requester_mean'}_{threads}t"
             res[key] = rate
             print(f"analytic {'9 metrics x 2 strategies' if allm else 'requester_mean_ns (QW, RL)':<28}"
                   f" {threads} thread(s): {rate / 1e6:7.2f} M points/s ({rows:,} points)  [{load()}]")
-    if not args.skip_big:
+    if args.only == "big" or (args.only is None and not args.skip_big):
         b = big_sweep(args.workers, args.quick)
         res["big"] = b
         print(f"sweep to parquet: {b['points']:,.0f} points in {b['seconds']:.1f} s "
               f"({b['points_per_s'] / 1e6:.2f} M points/s, {b['chunks']:.0f} files, "
               f"{b['bytes'] / 1e9:.2f} GB, deleted)  [{load()}]")
-    d = dask_speedup(256 if args.quick else 2048)
+    if args.only not in (None, "dask"):
+        return _dump(args.json, res)
+    d = dask_speedup(256 if args.quick else 4096)
     res["dask"] = d
     print(f"Dask Monte Carlo, {d['cells']:.0f} cells x 3 CPU counts x {d['reps']:.0f} reps: "
           f"1 worker {d['seconds_1w']:.1f} s, 2 workers {d['seconds_2w']:.1f} s, speed-up "
           f"{d['speedup']:.2f}x (cluster start {d['startup_1w']:.1f} / {d['startup_2w']:.1f} s; "
           f"identical results: {bool(d['identical'])}; worker CPU {d['worker_cpu_s_1w']:.1f} / "
           f"{d['worker_cpu_s_2w']:.1f} s)  [{load()}]")
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=1) + "\n")
+    _dump(args.json, res)
+
+
+def _dump(path: str | None, res: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(res, indent=1) + "\n")
 
 
 if __name__ == "__main__":
