@@ -172,7 +172,15 @@ def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> 
     tax_rl = float(numeric(FP.tax_expr(rl_cfg), v))
     extra_rl = ev(F.contention.local_op_extra_expr(F.X.c2c_mean_ns))
     rows = {}
-    qw_cpu, rl_cpu = ev(F.qw_cpu_expr()), ev(F.rl_cpu_expr())
+    # an idle owner issues no local ops: the RL drain of an idle target meets no owner
+    # critical section, no spin and no refetch (the fast-path columns keep the rates)
+    v_rl = {**v, "local_rate_hz": 0.0} if idle else v
+
+    def ev_rl(expr) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.broadcast_to(numeric(expr, v_rl), n.shape).astype(float)
+
+    qw_cpu, rl_cpu = ev(F.qw_cpu_expr()), ev_rl(F.rl_cpu_expr())
     rows["QW"] = dict(
         config=qw_cfg, requester_mean_ns=ev(F.qw_mean_expr()), requester_p99_ns=ev(F.qw_p99_expr()),
         victim_mean_ns=zeros if idle else ev(F.qw_victim_expr()),
@@ -180,7 +188,7 @@ def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> 
         cpu_time_ns=qw_cpu, fastpath_tax_ns=np.full_like(n, tax_qw), fastpath_extra_ns=zeros,
         cpu_load_cpus=(lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9)
     rows["RL"] = dict(
-        config=rl_cfg, requester_mean_ns=ev(F.rl_mean_expr()), requester_p99_ns=ev(F.rl_p99_expr()),
+        config=rl_cfg, requester_mean_ns=ev_rl(F.rl_mean_expr()), requester_p99_ns=ev_rl(F.rl_p99_expr()),
         victim_mean_ns=zeros if idle else ev(F.rl_victim_mean_expr()),
         victim_worst_ns=zeros if idle else ev(F.rl_victim_worst_expr()),
         cpu_time_ns=rl_cpu, fastpath_tax_ns=np.full_like(n, tax_rl), fastpath_extra_ns=extra_rl,

@@ -34,11 +34,11 @@ def test_rl_fanout_is_linear_in_n_on_a_single_class_machine():
 def test_rl_fanout_increments_become_constant_beyond_the_machine():
     # past the profile's size every extra CPU is in the outermost class: constant slope
     n = np.arange(200, 260, dtype=float)
-    y = evaluate(Scenario(XEON, "idle"), n).filter(pl.col("strategy") == "RL")["requester_mean_ns"].to_numpy()
+    y = evaluate(Scenario(XEON, "nohz_other"), n).filter(pl.col("strategy") == "RL")["requester_mean_ns"].to_numpy()
     d = np.diff(y)
     assert np.allclose(d, d[0], rtol=1e-9)
     # and the slope is the per-CPU RL cost at the cross-socket latency times dirty fraction
-    ps = Scenario(XEON, "idle").params()
+    ps = Scenario(XEON, "nohz_other").params()
     per_cpu = float(numeric(coherence.remote_hold_expr(), {**ps.values, "c2c_ns": 107.8})
                     + numeric(contention.remote_wait_expr(), ps.values))
     check = ps["lines_check"] * 107.8
