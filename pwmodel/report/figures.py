@@ -171,10 +171,10 @@ def _local_panel(ax, cfg: R.Config) -> None:
     ax.minorticks_off()
     ax.set_yscale("log")
     tag = "calibrated profile " + m.name if calibrated else "detected topology, UNCALIBRATED defaults"
-    ax.set_title(f"this {n_local}-vCPU KVM guest ({tag})", fontsize=8.5)
+    ax.set_title(f"measured: this {n_local}-vCPU KVM guest\nmodel: {tag}", fontsize=8.5)
     ax.set_xlabel("CPU count N (CPUs)")
     ax.set_ylabel("requester latency (us)")
-    ax.legend(fontsize=6.2, loc="center right", ncol=1)
+    ax.legend(fontsize=6.2, loc="center right", bbox_to_anchor=(1.0, 0.66), ncol=1)
 
 
 def requester_latency(cfg: R.Config):
@@ -206,7 +206,7 @@ def requester_latency(cfg: R.Config):
         ax.set_xscale("log", base=2)
         _log2_axis(ax)
         ax.set_yscale("log")
-        ax.set_title(f"{mname} ({R.machine(mname).n_cpus} CPUs: solid line; N*: dotted)",
+        ax.set_title(f"{mname}\n{R.machine(mname).n_cpus} CPUs (solid line), N* (dotted)",
                      fontsize=8.5)
         ax.set_xlabel("CPU count N (CPUs)")
         ax.set_ylabel("requester latency, mean (us)")
@@ -227,11 +227,11 @@ def victim_interruption(cfg: R.Config):
     x = np.geomspace(10.0, 1e8, 600)
     fig, axes = S.figure(1, 1, width_in=8.0, height_in=5.6)
     ax = axes[0][0]
-    styles = ["-", "-.", ":", (0, (5, 1))]
+    styles = ["-", "-.", ":", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1))]
     for k, mname in enumerate(cfg.machines):
         sc = R.scenario(mname, iso, None, cfg.callsite, cfg.overrides)
         n = R.machine(mname).n_cpus
-        ax.plot(x / 1e3, R.rl_victim_ccdf(sc, x, n), color=S.BLUE, linestyle=styles[k % 4],
+        ax.plot(x / 1e3, R.rl_victim_ccdf(sc, x, n), color=S.BLUE, linestyle=styles[k % len(styles)],
                 label=f"RL model, {mname}")
     m0 = cfg.machines[0]
     sc0 = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
