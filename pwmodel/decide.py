@@ -140,7 +140,8 @@ def crossover_n(sc: Scenario, n_lo: float = 1.0, n_hi: float = 1e6) -> Crossover
 
 def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
     """Solve N = expr(c2c_mean(N)): the topology mean depends weakly on N."""
-    v = inputs(sc, np.array([n_start]), ps)
+    idle = {"local_rate_hz": 0.0} if sc.isolation == "idle" else {}   # as in evaluate()
+    v = {**inputs(sc, np.array([n_start]), ps), **idle}
     n_star = math.nan
     for _ in range(60):
         val = {k: (float(np.ravel(x)[0]) if isinstance(x, np.ndarray) else x) for k, x in v.items()}
@@ -150,7 +151,7 @@ def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
         if math.isfinite(n_star) and abs(n_new - n_star) <= 1e-12 * n_new:
             return n_new
         n_star = n_new
-        v = inputs(sc, np.array([max(n_star, 1.0)]), ps)
+        v = {**inputs(sc, np.array([max(n_star, 1.0)]), ps), **idle}
     return n_star
 
 
