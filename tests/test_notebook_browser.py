@@ -42,9 +42,18 @@ WIDGETS_S = 180.0   # kernel start + imports + first evaluation, on busy cores
 UPDATE_S = 90.0     # one recomputation after the slider moves
 
 
-def _requirements() -> None:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+def _chromium() -> str:
+    """Path of the system chromium (``$PWMODEL_CHROMIUM``, /usr/bin/chromium, or on PATH)."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    found = shutil.which("chromium")
+    if not found:
         pytest.skip(f"chromium not installed ({CHROMIUM}): apt-get install -y chromium")
+    return found
+
+
+def _requirements() -> str:
+    exe = _chromium()
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -54,6 +63,7 @@ def _requirements() -> None:
         import jupyterlab_widgets  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"jupyterlab or its widget extension missing: {exc}")
+    return exe
 
 
 def _free_port() -> int:
@@ -139,7 +149,7 @@ def _digest(path: Path) -> str:
 
 
 def test_explorer_renders_and_reacts_in_chromium(tmp_path: Path) -> None:
-    _requirements()
+    chromium = _requirements()
     from playwright.sync_api import expect, sync_playwright
 
     nb_path = REPO / NOTEBOOK
@@ -151,7 +161,7 @@ def test_explorer_renders_and_reacts_in_chromium(tmp_path: Path) -> None:
     try:
         _wait_ready(proc, port, token, tmp_path)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             try:
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}",
