@@ -47,6 +47,15 @@ def run_fit(args: argparse.Namespace) -> int:
         paths = C.write(cal, args.profile, args.out_dir)
         text = C.estimates_frame(cal.estimates).select("name", "value", "low", "high", "n")
         rep = str(text) + "\n" + "\n\n".join(s.report() for s in cal.wake.values())
+        if args.figure or args.report:
+            from pwmodel.fit import heldout as H
+            smp = {st: sel.best_fit.sample for st, sel in cal.wake.items()}
+            if all(st in smp for st in (H.TRAIN, *H.HELDOUT)):
+                df, fits = H.heldout_table(samples=smp)
+                rep += "\n\n" + H.report(df)
+                if args.figure:
+                    H.write_figure(args.figure, fits, {st: smp[st] for st in (H.TRAIN, *H.HELDOUT)})
+                    paths.append(Path(args.figure))
         if args.report:
             atomic.write_text(args.report, rep + "\n")
         print("\n".join(str(p) for p in paths))
@@ -65,8 +74,11 @@ def run_fit(args: argparse.Namespace) -> int:
     cens = args.censor_ns
     if n_missing and cens is None:
         cens = float(vals.max()) + 1.0 if vals.size else None
+    if args.tick_hz is not None and not args.tick_hz > 0:
+        raise PwmodelError(f"--tick-hz must be > 0, found {args.tick_hz}", field="tick_hz")
     s = FD.sample(vals, name=f"{args.data}:{col}", unit=unit, censor_ns=cens,
-                  n_censored=n_missing if cens is not None else 0)
+                  n_censored=n_missing if cens is not None else 0,
+                  tick_ns=None if args.tick_hz is None else 1e9 / args.tick_hz)
     sel = FD.select_family(s, args.families.split(","), criterion=args.criterion, ci=args.ci,
                            n_boot=args.n_boot, seed=args.seed)
     atomic.write_text(args.out, sel.to_json())
@@ -123,7 +135,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--column", default="queue_to_start_ns", help="latency column, unit in name")
     p.add_argument("--where", action="append", default=[], metavar="COL=VAL",
                    help="keep rows where COL equals VAL (repeatable)")
-    p.add_argument("--families", default="lognorm,gamma,weibull,expon,mix2_lognorm")
+    p.add_argument("--families", default="lognorm,gamma,weibull,expon,mix2_lognorm,"
+                   "tick_lognorm,tick3_lognorm",
+                   help="candidates; the tick_* ones need --tick-hz (skipped otherwise)")
+    p.add_argument("--tick-hz", type=float, default=None,
+                   help="scheduler tick rate (CONFIG_HZ) of the measured machine, for tick_*")
     p.add_argument("--criterion", default="bic", choices=("bic", "aic"))
     p.add_argument("--ci", default="wald", choices=("wald", "bootstrap", "none"))
     p.add_argument("--n-boot", type=int, default=1000)
@@ -137,6 +153,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="local-kvm-2vcpu", help="profile name (--calibrate)")
     p.add_argument("--profile", default="pwmodel/profiles/local-kvm-2vcpu.toml")
     p.add_argument("--out-dir", default="data/fits", help="fit JSON folder (--calibrate)")
+    p.add_argument("--figure", default=None,
+                   help="(--calibrate) held-out figure PNG: fits on the idle state vs the "
+                        "measured stat_refresh and busy SCHED_OTHER samples")
     p.set_defaults(func=run_fit)
     q = sub.add_parser("predict", help="quantiles and expected max of N from a fit result",
                        description="Quantiles and E[max of N draws] with intervals from a "

@@ -126,8 +126,33 @@ def micro_estimates(micro: pl.DataFrame | None = None, *, n_boot: int = 1000, se
     return out
 
 
-def wake_samples(state: str, frame: pl.DataFrame | None = None) -> FD.Sample:
-    """queue->start samples (ns) of one target state's work items on the target CPU."""
+STANDARD_HZ = (100, 250, 300, 1000)
+
+
+def tick_ns_from_trace(name: str, cpu: int, events: pl.DataFrame | None = None) -> float:
+    """The scheduler tick (ns) of a trace collection: the median spacing of
+    ``local_timer_entry`` on ``cpu``, snapped to 1e9 / HZ of the nearest standard
+    CONFIG_HZ (100, 250, 300, 1000) when within 5 % (the metadata records no HZ)."""
+    ev_name = name.rsplit("/", 1)[0] + "/events"
+    ev = _load(ev_name, events)
+    for c in ("event", "cpu", "ts_ns"):
+        if c not in ev.columns:
+            raise PwmodelError(f"events table lacks column '{c}'", file=ev_name, field=c)
+    t = ev.filter((pl.col("event") == "local_timer_entry") & (pl.col("cpu") == cpu))["ts_ns"]
+    t = np.sort(t.drop_nulls().to_numpy().astype(float))
+    if t.size < 20:
+        raise PwmodelError(f"{t.size} local_timer_entry event(s) on cpu {cpu}: cannot measure "
+                           "the tick", file=ev_name, field="event")
+    med = float(np.median(np.diff(t)))
+    hz = min(STANDARD_HZ, key=lambda h: abs(1e9 / h - med))
+    return 1e9 / hz if abs(1e9 / hz - med) < 0.05 * med else med
+
+
+def wake_samples(state: str, frame: pl.DataFrame | None = None, *,
+                 tick_ns: float | None = None) -> FD.Sample:
+    """queue->start samples (ns) of one target state's work items on the target CPU;
+    the tick (for the tick-capped families) is ``tick_ns`` or measured from the trace
+    (:func:`tick_ns_from_trace`)."""
     if state not in WAKE_SETS:
         raise PwmodelError(f"unknown target state '{state}' (known: {', '.join(WAKE_SETS)})",
                            field="state")
@@ -142,7 +167,10 @@ def wake_samples(state: str, frame: pl.DataFrame | None = None) -> FD.Sample:
     vals = x.drop_nulls().to_numpy().astype(float)
     # items queued but never seen starting are right-censored at the longest observed wait
     cens = float(vals.max()) + 1.0 if n_missing else None
-    return FD.sample(vals, name=f"{name} [{fn}, cpu {cpu}]", censor_ns=cens, n_censored=n_missing)
+    if tick_ns is None:
+        tick_ns = tick_ns_from_trace(name, cpu) if frame is None else None
+    return FD.sample(vals, name=f"{name} [{fn}, cpu {cpu}]", censor_ns=cens, n_censored=n_missing,
+                     tick_ns=tick_ns)
 
 
 def wake_fits(states: Sequence[str] = ("idle", "other", "fifo", "stat_refresh_idle"), *,

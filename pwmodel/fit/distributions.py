@@ -32,7 +32,8 @@ from pwmodel.errors import PwmodelError
 from pwmodel.fit import families as FM
 from pwmodel.fit.distresult import DistFit, Selection
 
-DEFAULT_FAMILIES = ("lognorm", "gamma", "weibull", "expon", "mix2_lognorm")
+DEFAULT_FAMILIES = ("lognorm", "gamma", "weibull", "expon", "mix2_lognorm", "tick_lognorm",
+                    "tick3_lognorm")
 MIN_SAMPLES = 10
 
 
@@ -46,6 +47,7 @@ class Sample:
     n_censored: int = 0
     truncate_ns: tuple[float, float] | None = None
     resolution_ns: float = 0.0
+    tick_ns: float | None = None        # scheduler tick of the machine (1e9 / HZ), if known
 
     @property
     def observed(self) -> np.ndarray:
@@ -72,14 +74,17 @@ class Sample:
         idx = rng.integers(0, m, m)
         seen = idx[idx < self.values_ns.size]
         return Sample(self.values_ns[seen], self.name, self.censor_ns,
-                      int(np.sum(idx >= self.values_ns.size)), self.truncate_ns, self.resolution_ns)
+                      int(np.sum(idx >= self.values_ns.size)), self.truncate_ns, self.resolution_ns,
+                      self.tick_ns)
 
 
 def sample(values: Sequence[float] | np.ndarray, *, name: str = "sample", unit: str = "ns",
            censor_ns: float | None = None, n_censored: int = 0,
-           truncate_ns: tuple[float, float] | None = None, resolution_ns: float = 0.0) -> Sample:
+           truncate_ns: tuple[float, float] | None = None, resolution_ns: float = 0.0,
+           tick_ns: float | None = None) -> Sample:
     """Check and wrap latency samples; refuses NaN/inf, negatives, other units, too few or
-    constant values, naming ``name``."""
+    constant values, naming ``name``. ``tick_ns`` (1e9 / HZ of the measured machine)
+    enables the tick-capped families."""
     if unit != "ns":
         f = {"us": 1e3, "ms": 1e6, "s": 1e9}.get(unit)
         hint = f": multiply by {f:g} first" if f else ""
@@ -114,11 +119,15 @@ def sample(values: Sequence[float] | np.ndarray, *, name: str = "sample", unit: 
     if n_censored and censor_ns is None:
         raise PwmodelError("n_censored needs censor_ns (the time at which they were still "
                            "waiting)", file=name, field="n_censored")
-    return Sample(v, name, censor_ns, int(n_censored), truncate_ns, float(resolution_ns))
+    if tick_ns is not None and not (math.isfinite(tick_ns) and tick_ns > 0):
+        raise PwmodelError(f"tick_ns must be a positive number of ns (1e9 / HZ), found {tick_ns}",
+                           file=name, field="tick_ns")
+    return Sample(v, name, censor_ns, int(n_censored), truncate_ns, float(resolution_ns),
+                  None if tick_ns is None else float(tick_ns))
 
 
 # ---- likelihood --------------------------------------------------------------
-def nll(fam: FM.Family | FM.Mixture, v: np.ndarray, shift: float, s: Sample) -> float:
+def nll(fam: FM.AnyFamily, v: np.ndarray, shift: float, s: Sample) -> float:
     """Negative log-likelihood of natural parameters ``v`` at ``shift`` (ns)."""
     x = s.observed - shift
     with np.errstate(all="ignore"):
@@ -138,7 +147,7 @@ def nll(fam: FM.Family | FM.Mixture, v: np.ndarray, shift: float, s: Sample) -> 
     return -ll if math.isfinite(ll) else math.inf
 
 
-def _fit_at(fam: FM.Family | FM.Mixture, shift: float, s: Sample,
+def _fit_at(fam: FM.AnyFamily, shift: float, s: Sample,
             start: np.ndarray | None = None) -> tuple[np.ndarray, bool, str]:
     """ML parameters at a fixed shift: exact scipy MLE for plain data, else L-BFGS-B."""
     x = s.observed - shift
@@ -163,7 +172,7 @@ def _fit_at(fam: FM.Family | FM.Mixture, shift: float, s: Sample,
     return fam.from_t(best.x), ok, str(best.message)
 
 
-def _fit_shift(fam: FM.Family | FM.Mixture, s: Sample) -> float:
+def _fit_shift(fam: FM.AnyFamily, s: Sample) -> float:
     """Cohen's modified ML threshold: the shift where F(x_min - shift) = 1 / (n + 1)."""
     obs = s.observed
     x1 = float(obs.min())
@@ -194,7 +203,7 @@ def _fit_shift(fam: FM.Family | FM.Mixture, s: Sample) -> float:
     return float(optimize.brentq(g, 0.0, hi, xtol=1e-4 * max(med - x1, 1.0), rtol=1e-8))
 
 
-def _wald_cov(fam: FM.Family | FM.Mixture, v: np.ndarray, shift: float, s: Sample) -> np.ndarray:
+def _wald_cov(fam: FM.AnyFamily, v: np.ndarray, shift: float, s: Sample) -> np.ndarray:
     """Inverse observed information in transformed coordinates (conditional on shift)."""
     def f(t: np.ndarray) -> np.ndarray:
         t = np.asarray(t)
@@ -212,7 +221,7 @@ def _wald_cov(fam: FM.Family | FM.Mixture, v: np.ndarray, shift: float, s: Sampl
     return cov
 
 
-def _core(fam: FM.Family | FM.Mixture, s: Sample, shift_ns: float | str) -> tuple[float, np.ndarray, bool, str]:
+def _core(fam: FM.AnyFamily, s: Sample, shift_ns: float | str) -> tuple[float, np.ndarray, bool, str]:
     if isinstance(shift_ns, str):
         if shift_ns != "fit":
             raise PwmodelError(f"shift_ns must be a number or 'fit', found '{shift_ns}'",
@@ -235,7 +244,7 @@ def _core(fam: FM.Family | FM.Mixture, s: Sample, shift_ns: float | str) -> tupl
 def fit_dist(s: Sample, family: str = "lognorm", *, shift_ns: float | str = "fit",
              ci: str = "wald", level: float = 0.95, n_boot: int = 1000, seed: int = 0) -> DistFit:
     """Fit one family to ``s``; returns a :class:`DistFit` (never prints)."""
-    fam = FM.get(family)
+    fam = FM.get(family, s.tick_ns)
     if ci not in ("wald", "bootstrap", "none"):
         raise PwmodelError(f"ci must be wald, bootstrap or none, found '{ci}'", field="ci")
     k_free = len(fam.params) + (1 if shift_ns == "fit" else 0)
@@ -274,10 +283,11 @@ def fit_dist(s: Sample, family: str = "lognorm", *, shift_ns: float | str = "fit
     return DistFit(family=family, param_names=list(fam.params), values=v, shift_ns=sh,
                    shift_fitted=isinstance(shift_ns, str), cov_t=cov, loglik=ll, n=s.n,
                    n_censored=s.n_cens_total, ks_stat=ks[0], ks_p=ks[1], converged=ok,
-                   ci_method=ci, level=level, notes=notes, boot=boot, sample=s)
+                   ci_method=ci, level=level, notes=notes, boot=boot, sample=s,
+                   tick_ns=getattr(fam, "tick_ns", None))
 
 
-def _ks(fam: FM.Family | FM.Mixture, v: np.ndarray, sh: float, s: Sample) -> tuple[float, float]:
+def _ks(fam: FM.AnyFamily, v: np.ndarray, sh: float, s: Sample) -> tuple[float, float]:
     """KS distance of the uncensored values to the fitted CDF (conditioned on the
     censoring/truncation window); the p-value is nominal (parameters were estimated)."""
     x = np.sort(s.observed)
@@ -303,6 +313,9 @@ def select_family(s: Sample, families: Sequence[str] = DEFAULT_FAMILIES, *,
     fits: dict[str, DistFit] = {}
     errors: dict[str, str] = {}
     for fam in families:
+        if fam in FM.TICK_FAMILIES and s.tick_ns is None:
+            errors[fam] = "skipped: the sample has no tick_ns (1e9 / HZ)"
+            continue
         try:
             fits[fam] = fit_dist(s, fam, shift_ns=shift_ns, ci="wald" if ci != "none" else "none",
                                  level=level)

@@ -6,19 +6,24 @@ vector (log for positive values, logit for a weight) for the optimiser and
 the Wald intervals, builds frozen ``scipy.stats`` distributions (loc 0), and
 gives an exact maximum-likelihood fit of plain (uncensored, unbinned) data
 through ``rv_continuous.fit(floc=0)``. Mixtures (``mix2_*``) are two
-components of one family with a weight, ordered by their medians.
+components of one family with a weight, ordered by their medians. The
+tick-capped families (``tick_lognorm``, ``tick3_lognorm``: a fast part mixed
+with a wait of up to one scheduler tick) live in :mod:`pwmodel.fit.tickfam`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from scipy import special, stats
 
 from pwmodel.errors import PwmodelError
+
+if TYPE_CHECKING:
+    from pwmodel.fit.tickfam import TickMix
 
 
 @dataclass(frozen=True)
@@ -184,20 +189,32 @@ def _em_lognorm(x: np.ndarray, start: np.ndarray | None = None, tol: float = 1e-
     return np.array([pi[0], math.exp(mu[0]), sd[0], math.exp(mu[1]), sd[1]])
 
 
-def get(name: str) -> Family | Mixture:
-    """A family by name: lognorm, gamma, weibull, expon, or mix2_<one of them>."""
+TICK_FAMILIES = ("tick_lognorm", "tick3_lognorm")
+
+
+def get(name: str, tick_ns: float | None = None) -> "Family | Mixture | TickMix":
+    """A family by name: lognorm, gamma, weibull, expon, mix2_<one of them>, or a
+    tick-capped one (tick_lognorm, tick3_lognorm: need ``tick_ns``, see
+    :mod:`pwmodel.fit.tickfam`)."""
+    if name in TICK_FAMILIES:
+        from pwmodel.fit.tickfam import TickMix
+        return TickMix(tick_ns, starve=name == "tick3_lognorm")
     if name in FAMILIES:
         return FAMILIES[name]
     if name.startswith("mix2_") and name[5:] in FAMILIES:
         return Mixture(FAMILIES[name[5:]])
-    known = list(FAMILIES) + [f"mix2_{n}" for n in FAMILIES]
+    known = list(FAMILIES) + [f"mix2_{n}" for n in FAMILIES] + list(TICK_FAMILIES)
     raise PwmodelError(f"unknown distribution family '{name}' (known: {', '.join(known)})",
                        field="family")
 
 
-def cdf(fam: Family | Mixture, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+def cdf(fam: "Family | Mixture | TickMix", v: np.ndarray, x: np.ndarray) -> np.ndarray:
     return fam.cdf(v, x)
 
 
-def logsf(fam: Family | Mixture, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+def logsf(fam: "Family | Mixture | TickMix", v: np.ndarray, x: np.ndarray) -> np.ndarray:
     return fam.logsf(v, x)
+
+
+if TYPE_CHECKING:
+    AnyFamily = Family | Mixture | TickMix
