@@ -182,6 +182,9 @@ def crossover_rate(sc: Scenario, n_cpus: float) -> float:
         return float(q - r)
     lo, hi = 1e-6, 1e6
     dlo, dhi = diff(lo), diff(hi)
+    if math.isnan(dlo) or math.isnan(dhi):
+        # e.g. QW CPU time unbounded (a kworker that never runs): no finite crossover
+        return math.nan
     if dlo > 0:
         return 0.0
     if dhi < 0:
@@ -194,10 +197,11 @@ def crossover_map(machine, isolations: Sequence[str], n_cpus: Sequence[float],
                   rates_hz: Sequence[float], objective: str = "cpu_load", **kw) -> pl.DataFrame:
     """Winner and log10 ratio on a grid of isolation x CPU count x remote rate."""
     col = check_objective(objective)
+    base_over = dict(kw.pop("overrides", None) or {})
     rows = []
     for iso in isolations:
         for rate in rates_hz:
-            sc = Scenario(machine, iso, overrides={**kw.pop("overrides", {}), "remote_rate_hz": rate}, **kw)
+            sc = Scenario(machine, iso, overrides={**base_over, "remote_rate_hz": rate}, **kw)
             df = evaluate(sc, n_cpus)
             w = df.pivot(on="strategy", index="n_cpus", values=col).sort("n_cpus")
             for n, q, r in zip(w["n_cpus"], w["QW"], w["RL"]):

@@ -255,3 +255,13 @@ def test_line_moves_rl_moves_batch_lines_qw_does_not():
     work = f.filter(pl.col("line").str.contains("work_struct"))
     assert (work["qw_transfers"] > 0).all() and (work["rl_transfers"] == 0).all()
     assert float(numeric(coherence.moved_lines_expr("RL"), vals)) > float(numeric(coherence.moved_lines_expr("QW"), vals))
+
+
+def test_crossover_map_applies_overrides_to_every_cell():
+    m = decide.crossover_map(XEON, ["nohz_other", "idle"], [8, 64], [1.0, 100.0],
+                             objective="cpu_load", overrides={"local_rate_hz": 0.0})
+    ref = decide.crossover_map(XEON, ["nohz_other", "idle"], [8, 64], [1.0, 100.0],
+                               objective="cpu_load")
+    # with no local operations the RL tax costs nothing: every cell changes, not only the first
+    assert (m["rl"] < ref["rl"]).all()
+
