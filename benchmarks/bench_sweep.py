@@ -121,6 +121,8 @@ def dask_speedup(reps: int) -> dict[str, float]:
             out[f"worker_cpu_s_{n}w"] = sum(client.run(time.process_time).values()) - cpu0
             out[f"startup_{n}w"] = up
     out["speedup"] = out["seconds_1w"] / out["seconds_2w"]
+    for n in (1, 2):   # CPU the workers obtained: < n when other processes share the cores
+        out[f"cores_{n}w"] = out[f"worker_cpu_s_{n}w"] / out[f"seconds_{n}w"]
     out["identical"] = float(frames[1].equals(frames[2]))
     return out
 
@@ -157,7 +159,8 @@ def main() -> None:
           f"1 worker {d['seconds_1w']:.1f} s, 2 workers {d['seconds_2w']:.1f} s, speed-up "
           f"{d['speedup']:.2f}x (cluster start {d['startup_1w']:.1f} / {d['startup_2w']:.1f} s; "
           f"identical results: {bool(d['identical'])}; worker CPU {d['worker_cpu_s_1w']:.1f} / "
-          f"{d['worker_cpu_s_2w']:.1f} s)  [{load()}]")
+          f"{d['worker_cpu_s_2w']:.1f} s, i.e. the workers got {d['cores_1w']:.2f} / "
+          f"{d['cores_2w']:.2f} cores)  [{load()}]")
     _dump(args.json, res)
 
 
