@@ -153,17 +153,20 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
             out[f"rl_{metric}"] = np.broadcast_to(np.asarray(rl, dtype=float), shape)
 
     qw_cfg, rl_cfg = ctx.labels["qw_config"], ctx.labels["rl_config"]
+    # as in evaluate(): an idle owner issues no local ops, so the RL drain of an idle
+    # target meets no owner critical section, spin or refetch (fast-path columns keep it)
+    v_rl = {**v, "local_rate_hz": 0.0} if ctx.idle else v
     if "requester_mean_ns" in need:
-        put("requester_mean_ns", _ev(_expr("qw_mean"), v, shape), _ev(_expr("rl_mean"), v, shape))
+        put("requester_mean_ns", _ev(_expr("qw_mean"), v, shape), _ev(_expr("rl_mean"), v_rl, shape))
     if "requester_p99_ns" in need:
-        put("requester_p99_ns", _ev(_expr("qw_p99"), v, shape), _ev(_expr("rl_p99"), v, shape))
+        put("requester_p99_ns", _ev(_expr("qw_p99"), v, shape), _ev(_expr("rl_p99"), v_rl, shape))
     for q in spec.quantiles:
         col = quantile_col(q)
         if col in out:
             continue
-        vq = dict(v)
-        vq["wake_qmax_ns"] = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
-        put(col, _ev(_expr("qw_p99"), vq, shape), _ev(_rl_quantile_expr(q), vq, shape))
+        wq = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
+        put(col, _ev(_expr("qw_p99"), {**v, "wake_qmax_ns": wq}, shape),
+            _ev(_rl_quantile_expr(q), {**v_rl, "wake_qmax_ns": wq}, shape))
     if need & {"victim_mean_ns", "victim_worst_ns"}:
         qv = zeros if ctx.idle else _ev(_expr("qw_victim"), v, shape)
         qvw = zeros if ctx.idle else _ev(_expr(_QW_WORST), v, shape)
@@ -174,7 +177,7 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
         tax_qw = _ev(_expr("tax", qw_cfg), v, shape)
         tax_rl = _ev(_expr("tax", rl_cfg), v, shape)
         extra_rl = _ev(_expr("extra"), v, shape)
-        qw_cpu, rl_cpu = _ev(_expr("qw_cpu"), v, shape), _ev(_expr("rl_cpu"), v, shape)
+        qw_cpu, rl_cpu = _ev(_expr("qw_cpu"), v, shape), _ev(_expr("rl_cpu"), v_rl, shape)
         put("cpu_time_ns", qw_cpu, rl_cpu)
         put("fastpath_tax_ns", tax_qw, tax_rl)
         put("fastpath_extra_ns", zeros, extra_rl)
