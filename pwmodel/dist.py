@@ -149,45 +149,60 @@ class LatencyDist:
         return sorted(pts)
 
     def quantile(self, q: float | np.ndarray) -> np.ndarray:
-        """Smallest x with cdf(x) >= q (inf where the mass at +inf is reached)."""
+        """Smallest x with cdf(x) >= q (inf where the mass at +inf is reached).
+
+        Vectorised over ``q``: the bracket is the first component breakpoint whose CDF
+        reaches q (or a doubled bound for continuous tails), then a left-continuous
+        bisection (robust with point masses) to a relative width of 1e-9.
+        """
         qs = np.atleast_1d(np.asarray(q, dtype=float))
-        if np.any((qs < 0) | (qs > 1)):
+        if np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
             raise PwmodelError(f"quantile level must be in [0, 1], found {q!r}")
-        out = np.empty_like(qs)
-        lo0, hi0 = self.support()
-        for i, qi in enumerate(qs):
-            if qi > 1.0 - self.p_infinite + 1e-15:
-                out[i] = math.inf
-                continue
-            # jump points: the smallest breakpoint whose cdf reaches qi
-            cand = [b for b in self._breakpoints() if self.cdf(b) >= qi - 1e-12]
-            hi = cand[0] if cand else None
-            lo = lo0 if math.isfinite(lo0) else -1.0
-            if hi is None:
-                hi = max(lo + 1.0, 1.0)
-                while self.cdf(hi) < qi:
-                    hi *= 2.0
-                    if hi > 1e30:
-                        out[i] = math.inf
-                        break
-                else:
-                    pass
-                if math.isinf(out[i]):
-                    continue
-            if self.cdf(lo) >= qi:
-                out[i] = lo
-                continue
-            # left-continuous inverse by bisection (robust with point masses)
-            a, b = lo, hi
+        out = np.full(qs.shape, np.nan)
+        inf = qs > 1.0 - self.p_infinite + 1e-15
+        out[inf] = math.inf
+        todo = ~inf
+        lo0, _ = self.support()
+        lo = lo0 if math.isfinite(lo0) else -1.0
+        at_lo = todo & (self.cdf(np.full(qs.shape, lo)) >= qs)
+        out[at_lo] = lo
+        todo &= ~at_lo
+        if not todo.any():
+            return out if np.ndim(q) else out[0]
+        qq = qs[todo]
+        bps = np.asarray(self._breakpoints(), dtype=float)
+        hi = np.full(qq.shape, np.nan)
+        if bps.size:
+            cb = np.maximum.accumulate(self.cdf(bps))
+            k = np.searchsorted(cb, qq - 1e-12, side="left")
+            ok = k < bps.size
+            hi[ok] = bps[np.minimum(k, bps.size - 1)][ok]
+        need = np.isnan(hi)
+        if need.any():
+            h = np.full(int(need.sum()), max(lo + 1.0, 1.0))
+            target = qq[need]
             for _ in range(200):
-                m = 0.5 * (a + b)
-                if self.cdf(m) >= qi:
-                    b = m
-                else:
-                    a = m
-                if b - a <= 1e-9 * max(1.0, abs(b)):
+                low = self.cdf(h) < target
+                if not low.any():
                     break
-            out[i] = b
+                h = np.where(low, h * 2.0, h)
+            h = np.where(self.cdf(h) < target, math.inf, h)
+            hi[need] = h
+        res = np.empty(qq.shape)
+        fin = np.isfinite(hi)
+        res[~fin] = math.inf
+        a = np.full(int(fin.sum()), lo)
+        b = hi[fin]
+        t = qq[fin]
+        for _ in range(200):
+            m = 0.5 * (a + b)
+            up = self.cdf(m) >= t
+            b = np.where(up, m, b)
+            a = np.where(up, a, m)
+            if np.all(b - a <= 1e-9 * np.maximum(1.0, np.abs(b))):
+                break
+        res[fin] = b
+        out[todo] = res
         return out if np.ndim(q) else out[0]
 
     def sample(self, rng: np.random.Generator, n: int | tuple[int, ...]) -> np.ndarray:

@@ -124,9 +124,14 @@ def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
     out = _interp(dist, d, "qmax", q)
     small = d < 1
     if np.any(small):
-        for v in np.unique(d[small]):
-            lvl = 1.0 - (1.0 - q) / v if v > 0 else -1.0
-            out[d == v] = float(dist.quantile(lvl)) if lvl > 0 else 0.0
+        v, inv = np.unique(d[small], return_inverse=True)
+        with np.errstate(divide="ignore"):
+            lvl = np.where(v > 0, 1.0 - (1.0 - q) / np.where(v > 0, v, 1.0), -1.0)
+        vals = np.zeros(v.shape)
+        pos = lvl > 0
+        if pos.any():
+            vals[pos] = dist.quantile(lvl[pos])
+        out[small] = vals[inv]
     return out
 
 

@@ -194,17 +194,19 @@ class Machine:
             out = np.where(n > 1, cum[idx] / np.maximum(n - 1, 1), 0.0)
         return out if np.ndim(n_cpus) else out
 
-    def var_c2c_ns2(self, n_cpus: int | np.ndarray) -> np.ndarray:
-        """Variance (ns^2) of the line-transfer latency over the ``n_cpus`` CPUs (self = 0)."""
-        n = np.asarray(n_cpus, dtype=float)
+    def _var_direct(self, n: np.ndarray) -> np.ndarray:
         counts = self.class_counts(n)
         m2 = sum(counts[lv.pair_class] * lv.c2c_ns ** 2 for lv in self.levels) / n
         return np.maximum(m2 - self._mean_direct(n) ** 2, 0.0)
 
+    def var_c2c_ns2(self, n_cpus: int | np.ndarray) -> np.ndarray:
+        """Variance (ns^2) of the line-transfer latency over the ``n_cpus`` CPUs (self = 0)."""
+        return self._lookup(n_cpus, "var")
+
     def _lookup(self, n_cpus: int | np.ndarray, which: str) -> np.ndarray:
         """Table lookup for integral CPU counts (identical values to the direct form)."""
         n = np.asarray(n_cpus, dtype=float)
-        direct = self._mean_direct if which == "mean" else self._max_direct
+        direct = {"mean": self._mean_direct, "max": self._max_direct, "var": self._var_direct}[which]
         if n.size < 4096:
             return direct(n)
         if np.any(~np.isfinite(n)) or np.any(n < 1):
