@@ -265,3 +265,18 @@ def test_crossover_map_applies_overrides_to_every_cell():
     # with no local operations the RL tax costs nothing: every cell changes, not only the first
     assert (m["rl"] < ref["rl"]).all()
 
+
+
+def test_threaded_evaluation_equals_single_call():
+    from pwmodel.models import numeric_many
+    rng = np.random.default_rng(3)
+    n = 250_001                                  # above the split size, odd on purpose
+    vals = {**P.defaults().values, "n_cpus": rng.integers(1, 1025, n).astype(float),
+            "dirty_fraction": rng.uniform(0, 1, n), "c2c_mean_ns": rng.uniform(5, 200, n),
+            "c2c_max_ns": 200.0, "c2c_var_ns2": 100.0, "c2c_nbr_ns": 20.0,
+            "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_qmax_ns": 2e6, "wake_min_ns": 500.0}
+    exprs = [F.qw_mean_expr(), F.rl_p99_expr(), F.qw_victim_expr()]
+    many = numeric_many(exprs, vals)
+    for e, m in zip(exprs, many):
+        one = np.broadcast_to(numeric(e, vals), (n,))
+        assert m.shape == (n,) and np.array_equal(m, one)

@@ -10,6 +10,8 @@ order statistics of the wake-up distribution).
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Mapping
 
 import numpy as np
@@ -47,6 +49,9 @@ def numeric(expr: sp.Expr, values: Mapping[str, object]) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
+_SPLIT_MIN = 200_000
+
+
 @functools.lru_cache(maxsize=128)
 def _compile_many(exprs: tuple[sp.Expr, ...]) -> tuple[Callable, tuple[str, ...]]:
     names = tuple(sorted({str(s) for e in exprs for s in e.free_symbols}))
@@ -62,9 +67,24 @@ def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr], values: Mapping[str
     if missing:
         from pwmodel.errors import PwmodelError
         raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        outs = fn(*[np.asarray(values[n], dtype=float) for n in names])
-    return [np.asarray(o, dtype=float) for o in outs]
+    args = [np.asarray(values[n], dtype=float) for n in names]
+    size = max((a.size for a in args), default=1)
+    workers = min(os.cpu_count() or 1, 8)
+    if size < _SPLIT_MIN or workers < 2 or any(a.ndim > 1 for a in args):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return [np.asarray(o, dtype=float) for o in fn(*args)]
+    # large 1-D inputs: NumPy releases the GIL in its ufuncs, so slices evaluated in
+    # threads use every core; results are identical to the single call (element-wise)
+    bounds = np.linspace(0, size, workers + 1).astype(int)
+
+    def part(lo: int, hi: int) -> list[np.ndarray]:
+        sl = [a[lo:hi] if a.ndim == 1 and a.size == size else a for a in args]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return [np.broadcast_to(np.asarray(o, dtype=float), (hi - lo,)) for o in fn(*sl)]
+
+    with ThreadPoolExecutor(workers) as ex:
+        parts = list(ex.map(lambda b: part(*b), zip(bounds[:-1], bounds[1:])))
+    return [np.concatenate([p[i] for p in parts]) for i in range(len(exprs))]
 
 
 def evaluate_subs(expr: sp.Expr, values: Mapping[str, float]) -> float:
