@@ -277,6 +277,14 @@ def test_threaded_evaluation_equals_single_call():
             "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_qmax_ns": 2e6, "wake_min_ns": 500.0}
     exprs = [F.qw_mean_expr(), F.rl_p99_expr(), F.qw_victim_expr()]
     many = numeric_many(exprs, vals)
-    for e, m in zip(exprs, many):
-        one = np.broadcast_to(numeric(e, vals), (n,))
-        assert m.shape == (n,) and np.array_equal(m, one)
+    import pwmodel.models as PM
+    saved = PM._SPLIT_MIN
+    PM._SPLIT_MIN = 10 ** 12          # force the single call
+    try:
+        single = numeric_many(exprs, vals)
+    finally:
+        PM._SPLIT_MIN = saved
+    for e, m, o in zip(exprs, many, single):
+        assert m.shape == (n,) and np.array_equal(m, np.broadcast_to(o, (n,)), equal_nan=True)
+        # and the combined function agrees with each expression's own function
+        assert np.allclose(m, np.broadcast_to(numeric(e, vals), (n,)), rtol=1e-12, equal_nan=True)
