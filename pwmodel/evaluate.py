@@ -159,54 +159,66 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
     return vals
 
 
+def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool,
+                  qw_config: str, rl_config: str,
+                  need: Sequence[str] = METRICS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The (QW, RL) arrays of each metric in ``need`` from the symbol values ``v``
+    (scalars or arrays broadcasting to ``shape``). The one recipe behind
+    :func:`evaluate` and the sweeps.
+
+    An idle owner issues no local ops: the RL drain of an idle target meets no owner
+    critical section, no spin and no refetch, and an idle target has no victim task
+    (the fast-path columns keep the rates: they are paid by the other CPUs).
+    """
+    zeros = np.zeros(shape)
+    v_rl = {**v, "local_rate_hz": 0.0} if idle else v
+
+    def ev(expr, vals=v) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return np.broadcast_to(numeric(expr, vals), shape)
+
+    want = set(need)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if "requester_mean_ns" in want:
+        out["requester_mean_ns"] = (ev(F.qw_mean_expr()), ev(F.rl_mean_expr(), v_rl))
+    if "requester_p99_ns" in want:
+        out["requester_p99_ns"] = (ev(F.qw_p99_expr()), ev(F.rl_p99_expr(), v_rl))
+    if "victim_mean_ns" in want:
+        out["victim_mean_ns"] = ((zeros, zeros) if idle else
+                                 (ev(F.qw_victim_expr()), ev(F.rl_victim_mean_expr())))
+    if "victim_worst_ns" in want:
+        out["victim_worst_ns"] = ((zeros, zeros) if idle else
+                                  (ev(F.qw_victim_worst_expr()), ev(F.rl_victim_worst_expr())))
+    if want & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
+        lam_r, lam_l, n = v["remote_rate_hz"], v["local_rate_hz"], v["n_cpus"]
+        tax_qw, tax_rl = ev(FP.tax_expr(qw_config)), ev(FP.tax_expr(rl_config))
+        extra_rl = ev(F.contention.local_op_extra_expr(F.X.c2c_mean_ns))
+        qw_cpu, rl_cpu = ev(F.qw_cpu_expr()), ev(F.rl_cpu_expr(), v_rl)
+        out["cpu_time_ns"] = (qw_cpu, rl_cpu)
+        out["fastpath_tax_ns"] = (tax_qw, tax_rl)
+        out["fastpath_extra_ns"] = (zeros, extra_rl)
+        out["cpu_load_cpus"] = ((lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9,  # type: ignore[operator]
+                                (lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)  # type: ignore[operator]
+    return {k: out[k] for k in need if k in out}
+
+
 def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
     """Both strategies at each CPU count: one row per (n_cpus, strategy)."""
     ps = sc.params()
     n = _n_array(n_cpus)
     v = inputs(sc, n, ps)
     qw_cfg, rl_cfg = sc.configs
-    idle = sc.isolation == "idle"
-    zeros = np.zeros_like(n)
-
-    def ev(expr) -> np.ndarray:
-        with np.errstate(invalid="ignore", over="ignore"):
-            return np.broadcast_to(numeric(expr, v), n.shape).astype(float)
-
-    lam_r, lam_l = ps["remote_rate_hz"], ps["local_rate_hz"]
-    tax_qw = float(numeric(FP.tax_expr(qw_cfg), v))
-    tax_rl = float(numeric(FP.tax_expr(rl_cfg), v))
-    extra_rl = ev(F.contention.local_op_extra_expr(F.X.c2c_mean_ns))
-    rows = {}
-    # an idle owner issues no local ops: the RL drain of an idle target meets no owner
-    # critical section, no spin and no refetch (the fast-path columns keep the rates)
-    v_rl = {**v, "local_rate_hz": 0.0} if idle else v
-
-    def ev_rl(expr) -> np.ndarray:
-        with np.errstate(invalid="ignore", over="ignore"):
-            return np.broadcast_to(numeric(expr, v_rl), n.shape).astype(float)
-
-    qw_cpu, rl_cpu = ev(F.qw_cpu_expr()), ev_rl(F.rl_cpu_expr())
-    rows["QW"] = dict(
-        config=qw_cfg, requester_mean_ns=ev(F.qw_mean_expr()), requester_p99_ns=ev(F.qw_p99_expr()),
-        victim_mean_ns=zeros if idle else ev(F.qw_victim_expr()),
-        victim_worst_ns=zeros if idle else ev(F.qw_victim_worst_expr()),
-        cpu_time_ns=qw_cpu, fastpath_tax_ns=np.full_like(n, tax_qw), fastpath_extra_ns=zeros,
-        cpu_load_cpus=(lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9)
-    rows["RL"] = dict(
-        config=rl_cfg, requester_mean_ns=ev_rl(F.rl_mean_expr()), requester_p99_ns=ev_rl(F.rl_p99_expr()),
-        victim_mean_ns=zeros if idle else ev(F.rl_victim_mean_expr()),
-        victim_worst_ns=zeros if idle else ev(F.rl_victim_worst_expr()),
-        cpu_time_ns=rl_cpu, fastpath_tax_ns=np.full_like(n, tax_rl), fastpath_extra_ns=extra_rl,
-        cpu_load_cpus=(lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)
+    arrays = metric_arrays(v, n.shape, idle=sc.isolation == "idle", qw_config=qw_cfg,
+                           rl_config=rl_cfg)
     frames = []
-    for strat, r in rows.items():
+    for k, (strat, cfg) in enumerate((("QW", qw_cfg), ("RL", rl_cfg))):
         frames.append(pl.DataFrame({
             "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite] * n.size,
             "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
-            "strategy": [strat] * n.size, "config": [r["config"]] * n.size,
+            "strategy": [strat] * n.size, "config": [cfg] * n.size,
             "n_cpus": n.astype(np.int64) if np.all(n == np.round(n)) else n,
             "dirty_cpus": ps["dirty_fraction"] * n,
-            **{m: np.asarray(r[m], dtype=float) for m in METRICS},
+            **{m: np.asarray(arrays[m][k], dtype=float) for m in METRICS},
         }))
     return pl.concat(frames).sort(["n_cpus", "strategy"])
 

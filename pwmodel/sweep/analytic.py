@@ -24,12 +24,10 @@ import sympy as sp
 
 from pwmodel import evaluate as E
 from pwmodel.models import callsite as CS
-from pwmodel.models import contention as C
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
 from pwmodel.models import wakeup as W
-from pwmodel.models import symbols as X
 from pwmodel.sweep.grid import Block, Grid, Segment, _machine
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
 
@@ -113,17 +111,9 @@ class GroupContext:
         return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle")
 
 
-# QW's worst interruption has its own term where the fan-out model defines one
-_QW_WORST = "qw_victim_worst" if hasattr(F, "qw_victim_worst_expr") else "qw_victim"
-
-
 @functools.lru_cache(maxsize=None)
 def _expr(name: str, arg: str = "") -> sp.Expr:
     """The model expressions (built once; building them costs more than evaluating a block)."""
-    if name == "tax":
-        return FP.tax_expr(arg)
-    if name == "extra":
-        return C.local_op_extra_expr(X.c2c_mean_ns)
     return getattr(F, name + "_expr")()
 
 
@@ -143,7 +133,6 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
         v[k] = t[blk.a:blk.b].reshape(1, -1)
     v["wake_qmax_ns"] = ctx.qmax[0.99][blk.a:blk.b].reshape(1, -1)
     n = v["n_cpus"]
-    zeros = np.zeros(shape)
     need = set(spec.metrics) | {quantile_col(q) for q in spec.quantiles}
     out: dict[str, np.ndarray] = {}
 
@@ -153,13 +142,12 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
             out[f"rl_{metric}"] = np.broadcast_to(np.asarray(rl, dtype=float), shape)
 
     qw_cfg, rl_cfg = ctx.labels["qw_config"], ctx.labels["rl_config"]
-    # as in evaluate(): an idle owner issues no local ops, so the RL drain of an idle
-    # target meets no owner critical section, spin or refetch (fast-path columns keep it)
+    # the one recipe of pwmodel.evaluate (bitwise-equal results)
+    std = [m for m in E.METRICS if m in need]
+    for m, (qw, rl) in E.metric_arrays(v, shape, idle=ctx.idle, qw_config=qw_cfg,
+                                       rl_config=rl_cfg, need=std).items():
+        put(m, qw, rl)
     v_rl = {**v, "local_rate_hz": 0.0} if ctx.idle else v
-    if "requester_mean_ns" in need:
-        put("requester_mean_ns", _ev(_expr("qw_mean"), v, shape), _ev(_expr("rl_mean"), v_rl, shape))
-    if "requester_p99_ns" in need:
-        put("requester_p99_ns", _ev(_expr("qw_p99"), v, shape), _ev(_expr("rl_p99"), v_rl, shape))
     for q in spec.quantiles:
         col = quantile_col(q)
         if col in out:
@@ -167,23 +155,6 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
         wq = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
         put(col, _ev(_expr("qw_p99"), {**v, "wake_qmax_ns": wq}, shape),
             _ev(_rl_quantile_expr(q), {**v_rl, "wake_qmax_ns": wq}, shape))
-    if need & {"victim_mean_ns", "victim_worst_ns"}:
-        qv = zeros if ctx.idle else _ev(_expr("qw_victim"), v, shape)
-        qvw = zeros if ctx.idle else _ev(_expr(_QW_WORST), v, shape)
-        put("victim_mean_ns", qv, zeros if ctx.idle else _ev(_expr("rl_victim_mean"), v, shape))
-        put("victim_worst_ns", qvw, zeros if ctx.idle else _ev(_expr("rl_victim_worst"), v, shape))
-    if need & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
-        lam_r, lam_l = v["remote_rate_hz"], v["local_rate_hz"]
-        tax_qw = _ev(_expr("tax", qw_cfg), v, shape)
-        tax_rl = _ev(_expr("tax", rl_cfg), v, shape)
-        extra_rl = _ev(_expr("extra"), v, shape)
-        qw_cpu, rl_cpu = _ev(_expr("qw_cpu"), v, shape), _ev(_expr("rl_cpu"), v_rl, shape)
-        put("cpu_time_ns", qw_cpu, rl_cpu)
-        put("fastpath_tax_ns", tax_qw, tax_rl)
-        put("fastpath_extra_ns", zeros, extra_rl)
-        # same arithmetic as pwmodel.evaluate.evaluate (bitwise-equal results)
-        put("cpu_load_cpus", (lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9,  # type: ignore[operator]
-            (lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)  # type: ignore[operator]
     if "dirty_cpus" in need:
         d = v["dirty_fraction"] * n  # type: ignore[operator]
         put("dirty_cpus", d, d)
