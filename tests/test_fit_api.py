@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-import sympy as sp
+
 
 from pwmodel.errors import PwmodelError
 from pwmodel.fit import Data, FitResult, Model, fit, distributions as FD, select as S

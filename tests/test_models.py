@@ -11,7 +11,7 @@ import sympy as sp
 from scipy import integrate, stats
 
 from pwmodel import decide, dist as D, machine as M, params as P
-from pwmodel.evaluate import Scenario, emax_of, evaluate, inputs
+from pwmodel.evaluate import Scenario, emax_of, evaluate
 from pwmodel.models import (coherence, contention, evaluate_subs, fanout as F, fastpath as FP,
                             numeric, wakeup as W)
 from pwmodel.models.symbols import EXTRA

@@ -11,7 +11,7 @@ jointly to several datasets: a name used by two models is one shared value
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Mapping
 
 import numpy as np

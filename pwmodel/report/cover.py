@@ -11,14 +11,12 @@ from __future__ import annotations
 import math
 
 from pwmodel import __version__
-from pwmodel import params as P
 from pwmodel.models import callsite as CS
-from pwmodel.models import fanout as F
 from pwmodel.models import wakeup as W
 from pwmodel.report import measured as MS
 from pwmodel.report import results as R
 from pwmodel.report import tables
-from pwmodel.report.text import COMMAND, Recorder, bar_chart, heading, quote, table, wrap
+from pwmodel.report.text import COMMAND, Recorder, bar_chart, heading, table, wrap
 
 US = 1e3
 RATES_HZ = (1e6, 1e7)

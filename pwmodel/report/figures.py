@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import polars as pl
-from matplotlib.colors import BoundaryNorm, Normalize
+from matplotlib.colors import BoundaryNorm
 from matplotlib.patches import Patch
 
 from pwmodel import decide as D
