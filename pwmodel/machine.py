@@ -189,10 +189,15 @@ class Machine:
         if self.levels and len(self.levels) == 1:
             c[:] = self.levels[0].c2c_ns
         cum = np.concatenate([[0.0], np.cumsum(c)])
+        if n.size >= 4096 and np.all(n == np.floor(n)) and n.min() >= 1:
+            # one gather from a table over 1..top (same values as the general form)
+            m = np.arange(1.0, top + 1.0)
+            tab = np.where(m > 1, cum[(m - 1).astype(np.int64)] / np.maximum(m - 1, 1), 0.0)
+            return tab[n.astype(np.int64) - 1]
         idx = np.clip(n.astype(np.int64) - 1, 0, cum.size - 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(n > 1, cum[idx] / np.maximum(n - 1, 1), 0.0)
-        return out if np.ndim(n_cpus) else out
+        return out
 
     def _var_direct(self, n: np.ndarray) -> np.ndarray:
         counts = self.class_counts(n)
