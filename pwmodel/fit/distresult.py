@@ -18,6 +18,7 @@ from pwmodel import dist as D
 from pwmodel.errors import PwmodelError
 from pwmodel.fit import families as FM
 from pwmodel.fit.tickfam import TickMix
+from pwmodel.fit.result import finish_report
 
 WIDTH = 72
 FORMAT = "pwmodel-distfit"
@@ -224,17 +225,7 @@ class DistFit:
         qs = [0.5, 0.9, 0.99, 0.999]
         L.append("    " + "".join(f"{'p' + format(q * 100, 'g'):>12}" for q in qs))
         L.append("    " + "".join(f"{self.quantile_ns(q):>12.5g}" for q in qs))
-        if self.notes:
-            L.append("[[Notes]]")
-            for note in self.notes:
-                line = "    "
-                for w in note.split():
-                    if len(line) + len(w) + 1 > WIDTH:
-                        L.append(line.rstrip())
-                        line = "      "
-                    line += w + " "
-                L.append(line.rstrip())
-        return "\n".join(s.encode("ascii", "replace").decode() for s in L)
+        return finish_report(L, self.notes)
 
     def __str__(self) -> str:
         return self.report()

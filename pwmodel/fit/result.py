@@ -27,6 +27,22 @@ from pwmodel.fit.model import Data, Model
 from pwmodel.fit.parameters import Parameters
 
 WIDTH = 72
+
+
+def finish_report(lines: list[str], notes: list[str] | tuple[str, ...]) -> str:
+    """Append a [[Notes]] section (words wrapped at WIDTH) and return ASCII text."""
+    L = list(lines)
+    if notes:
+        L.append("[[Notes]]")
+        for note in notes:
+            line = "    "
+            for w in note.split():
+                if len(line) + len(w) + 1 > WIDTH:
+                    L.append(line.rstrip())
+                    line = "      "
+                line += w + " "
+            L.append(line.rstrip())
+    return "\n".join(s.encode("ascii", "replace").decode() for s in L)
 FORMAT = "pwmodel-fit"
 
 
@@ -202,17 +218,7 @@ class FitResult:
             L.append("[[Correlations]] (|r| >= 0.1)")
             for _, i, j in sorted(pairs, reverse=True)[:8]:
                 L.append(f"    r({self.free[i]}, {self.free[j]})"[:60].ljust(60) + f"{c[i, j]:+.3f}")
-        if self.notes:
-            L.append("[[Notes]]")
-            for note in self.notes:
-                words, line = note.split(), "    "
-                for w in words:
-                    if len(line) + len(w) + 1 > WIDTH:
-                        L.append(line.rstrip())
-                        line = "      "
-                    line += w + " "
-                L.append(line.rstrip())
-        return "\n".join(s.encode("ascii", "replace").decode() for s in L)
+        return finish_report(L, self.notes)
 
     def __str__(self) -> str:
         return self.report()
