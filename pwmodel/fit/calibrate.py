@@ -126,6 +126,57 @@ def micro_estimates(micro: pl.DataFrame | None = None, *, n_boot: int = 1000, se
     return out
 
 
+KWORKER = "measured/drain_migrate_pages_other"
+
+
+def kworker_estimates(lifecycle: pl.DataFrame | None = None, gaps: pl.DataFrame | None = None,
+                      *, pages: int = 16, n_boot: int = 1000, seed: int = 0,
+                      level: float = 0.95) -> dict[str, Estimate]:
+    """Costs of one queued drain on a busy target, from the busy SCHED_OTHER drain trace.
+
+    Each gap of the target's task caused by lru_add_drain_per_cpu is split at the work
+    item's execute start and end (tracefs): before = interrupt + wake-up + switch into the
+    kworker, during = the drain (``exec_ns``), after = switch back to the task. Then
+    kworker_switch_ns = median(after), kworker_irq_ns = median(before) - median(after)
+    (>= 0), item_drain_ns = median(exec_ns) / ``pages`` (the folios the collector faulted
+    into the target's batch before each trigger; ``pages`` in the dataset's metadata).
+    """
+    lc = _load(f"{KWORKER}/lifecycle", lifecycle)
+    g = _load(f"{KWORKER}/victim_gaps", gaps)
+    lc = lc.filter((pl.col("function") == "lru_add_drain_per_cpu") & pl.col("start_ts_ns").is_not_null()
+                   & pl.col("end_ts_ns").is_not_null())
+    g = g.filter(pl.col("work_function") == "lru_add_drain_per_cpu")
+    j = g.join_where(lc, pl.col("cpu") == pl.col("target_cpu"),
+                     pl.col("gap_start_ts_ns") <= pl.col("start_ts_ns"),
+                     pl.col("start_ts_ns") <= pl.col("gap_end_ts_ns"))
+    if j.height < 10:
+        raise PwmodelError(f"only {j.height} kworker gaps matched a work item (need >= 10)",
+                           file=f"{KWORKER}/victim_gaps", field="work_function")
+    pre = (j["start_ts_ns"] - j["gap_start_ts_ns"]).to_numpy().astype(float)
+    post = (j["gap_end_ts_ns"] - j["end_ts_ns"]).to_numpy().astype(float)
+    ex = j["exec_ns"].to_numpy().astype(float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, j.height, (n_boot, j.height))
+    a = (1 - level) / 2
+    m_pre, m_post = np.median(pre[idx], axis=1), np.median(post[idx], axis=1)
+    irq = np.maximum(m_pre - m_post, 0.0)
+    src = (f"{KWORKER}/victim_gaps joined to /lifecycle ({j.height} kworker gaps of the busy "
+           "SCHED_OTHER target, split at the work item's execute start/end)")
+    out = {
+        "kworker_switch_ns": Estimate("kworker_switch_ns", float(np.median(post)),
+                                      *map(float, np.quantile(m_post, [a, 1 - a])), j.height, "ns",
+                                      src + ": median of the part after the work (switch back)"),
+        "kworker_irq_ns": Estimate("kworker_irq_ns", max(float(np.median(pre) - np.median(post)), 0.0),
+                                   *map(float, np.quantile(irq, [a, 1 - a])), j.height, "ns",
+                                   src + ": median before the work minus median after it, >= 0"),
+    }
+    v, lo, hi = _median_ci(ex / pages, rng, n_boot, level)
+    out["item_drain_ns"] = Estimate("item_drain_ns", v, lo, hi, j.height, "ns",
+                                    src + f": median exec_ns / {pages} folios per trigger "
+                                    "(includes the drain's fixed overhead)")
+    return out
+
+
 STANDARD_HZ = (100, 250, 300, 1000)
 
 
@@ -188,6 +239,11 @@ def calibrate(*, name: str = "local-kvm-2vcpu", micro: pl.DataFrame | None = Non
               wake_ci: str = "wald", n_boot: int = 1000, seed: int = 0) -> Calibration:
     """Estimates, the machine profile built from them, and the wake-up fits."""
     est = micro_estimates(micro, n_boot=n_boot, seed=seed)
+    if micro is None:      # trace-derived kworker costs need the bundled trace datasets
+        try:
+            est.update(kworker_estimates(n_boot=n_boot, seed=seed))
+        except PwmodelError:
+            pass
     meta: dict = {}
     try:
         from pwmodel import data as D
@@ -218,6 +274,21 @@ def calibrate(*, name: str = "local-kvm-2vcpu", micro: pl.DataFrame | None = Non
          "provenance": {"hz": "data/README.md: HZ=250 (measured machine)",
                         "preempt_model": f"{MICRO} metadata: {meta.get('preempt_model', '?')}",
                         "datasets": ", ".join([MICRO] + [WAKE_SETS[s][0] for s in wake_states])}}
+    idle_meta = {}
+    try:
+        from pwmodel import data as D
+        idle_meta = D.metadata(WAKE_SETS["idle"][0])
+    except PwmodelError:
+        pass
+    if idle_meta.get("cpuidle_driver") == "haltpoll":
+        # the guest's cpuidle driver recorded with the traces; its states are fixed by the
+        # driver (drivers/cpuidle/cpuidle-haltpoll.c: state 1 exit latency 1 us, residency 1 us)
+        src = (f"{WAKE_SETS['idle'][0]} metadata cpuidle_driver=haltpoll; state values from "
+               "drivers/cpuidle/cpuidle-haltpoll.c (as read in sysfs on the measured machine)")
+        d["idle_states"] = [
+            {"name": "POLL", "exit_latency_ns": 0.0, "target_residency_ns": 0.0, "source": src},
+            {"name": "haltpoll", "exit_latency_ns": 1000.0, "target_residency_ns": 1000.0,
+             "source": src}]
     m = M.from_dict(d, where=f"calibration from {MICRO}")
     wake = wake_fits(wake_states, ci=wake_ci, n_boot=n_boot, seed=seed) if wake_states else {}
     return Calibration(m, est, wake)
