@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 import pytest
 
 from pwmodel.errors import PwmodelError
