@@ -465,7 +465,7 @@ def detect_topology(sysfs: str | os.PathLike = "/sys/devices/system/cpu") -> dic
         for k in range(3):
             g = rows[c][k]
             u.append(ids[k].setdefault(g, len(ids[k])))
-        units.append(u)
+        units.append(u + [0])   # the outermost level (the whole system) is one unit
     n_core, n_llc, n_pkg = (len(x) for x in ids)
     from collections import Counter
 
@@ -515,6 +515,9 @@ def detect(c2c_ns: Mapping[str, float] | None = None, *, name: str = "local",
         "arch": os.uname().machine, "freq_hz": 3.0e9, "freq_source": "assumption: 3.0 GHz",
         "hz": 1000, "preempt_model": "voluntary",
         "topology": {"enumeration": enumeration, "levels": levels},
+        "provenance": {"hz": "assumption: CONFIG_HZ=1000 (not readable from /sys; edit the file)",
+                       "preempt_model": "assumption: voluntary (edit the file, or read "
+                                        "/sys/kernel/debug/sched/preempt)"},
     }
     if units is not None:
         d["topology"]["cpu_units"] = units

@@ -59,16 +59,44 @@ def test_pair_classes_follow_linux_enumeration():
         epyc.pair_class(0, 192)
 
 
+def _fake_sysfs(root: Path, sockets: int, cores: int, smt: int) -> None:
+    """A /sys/devices/system/cpu tree with Linux x86 numbering (second threads last)."""
+    n = sockets * cores * smt
+    for cpu in range(n):
+        thread, core = divmod(cpu, sockets * cores)
+        sock = core // cores
+        sib = [core + t * sockets * cores for t in range(smt)]
+        pkg = [c for c in range(n) if (c % (sockets * cores)) // cores == sock]
+        d = root / f"cpu{cpu}"
+        (d / "topology").mkdir(parents=True)
+        (d / "topology" / "thread_siblings_list").write_text(",".join(map(str, sib)) + "\n")
+        (d / "topology" / "package_cpus_list").write_text(",".join(map(str, pkg)) + "\n")
+        idx = d / "cache" / "index3"
+        idx.mkdir(parents=True)
+        (idx / "level").write_text("3\n")
+        (idx / "shared_cpu_list").write_text(",".join(map(str, pkg)) + "\n")
+
+
+def test_detect_reads_a_sysfs_topology(tmp_path):
+    _fake_sysfs(tmp_path, sockets=2, cores=4, smt=2)
+    c2c = {"smt_sibling": 8.0, "same_llc": 40.0, "same_socket": 40.0, "cross_socket": 120.0}
+    m = M.detect(c2c, sysfs=tmp_path)
+    assert m.n_cpus == 16
+    assert [(lv.pair_class, lv.size) for lv in m.levels] == [
+        ("smt_sibling", 2), ("same_llc", 4), ("cross_socket", 2)]
+    assert m.pair_class(0, 8) == "smt_sibling"      # cpu 8 is cpu 0's second thread
+    assert m.pair_class(0, 3) == "same_llc"
+    assert m.pair_class(0, 4) == "cross_socket"
+    assert m.pair_c2c_ns(1, 13) == 120.0
+    with pytest.raises(PwmodelError, match="no measured c2c latency for pair class 'smt_sibling'"):
+        M.detect({}, sysfs=tmp_path)
+
+
 def test_detect_reads_this_machine():
     topo = M.detect_topology()
-    assert len(topo["cpus"]) >= 1
-    m = M.detect({lv: 50.0 for lv in ("smt_sibling", "same_llc", "same_socket", "cross_socket")})
-    assert m.n_cpus == len(topo["cpus"]) or m.enumeration == "compact"
-    with pytest.raises(PwmodelError, match="no measured c2c"):
-        if len(topo["cpus"]) > 1:
-            M.detect({})
-        else:
-            raise PwmodelError("no measured c2c (single CPU)")
+    classes = ("smt_sibling", "same_llc", "same_socket", "cross_socket")
+    m = M.detect({c: 50.0 for c in classes})
+    assert m.n_cpus == len(topo["cpus"])
 
 
 def _profile(tmp_path: Path, text: str) -> Path:

@@ -103,6 +103,17 @@ def _xo_cell(rec: Recorder, mname: str, iso: str, cfg: R.Config, flags: list[str
     return s
 
 
+def _per_machine(rec: Recorder, cfg: R.Config, first: str, keys, cell) -> list[str]:
+    """Tables of ``cell(key, machine)`` with one row per key and up to three machine
+    columns per table (machine names cut to 15 characters to fit 72 columns)."""
+    out: list[str] = []
+    for start in range(0, len(cfg.machines), 3):
+        ms = cfg.machines[start:start + 3]
+        rows = [[k] + [cell(k, m) for m in ms] for k in keys]
+        out += [""] + table([first] + [rec.name(m[:15]) for m in ms], rows)
+    return out
+
+
 def q2(rec: Recorder, cfg: R.Config) -> list[str]:
     out = heading("Q2. When is queue_work_on + flush_work cheaper than a remote lock?")
     out += wrap("The caller of lru_add_drain_all() waits until every dirty CPU is "
@@ -111,10 +122,8 @@ def q2(rec: Recorder, cfg: R.Config) -> list[str]:
                 "below N*, QW above (its drains run in parallel, RL's are a sum). "
                 "'RL all' = RL faster at every N (QW waits for a starved kworker).")
     flags: list[str] = []
-    for start in range(0, len(cfg.machines), 3):
-        ms = cfg.machines[start:start + 3]
-        rows = [[iso] + [_xo_cell(rec, m, iso, cfg, flags) for m in ms] for iso in cfg.isolations]
-        out += [""] + table(["isolation"] + [rec.name(m[:15]) for m in ms], rows)
+    out += _per_machine(rec, cfg, "isolation", cfg.isolations,
+                        lambda iso, m: _xo_cell(rec, m, iso, cfg, flags))
     for f in flags:
         out += wrap(f"* {f}", "  ")
     m0 = _m(cfg)
@@ -218,12 +227,10 @@ def q5(rec: Recorder, cfg: R.Config) -> list[str]:
                 "for the whole remote hold (lock, batch and folio lines at the "
                 "largest c2c of the machine plus the drain work) and then refetches "
                 "the lock and header lines. In us, N = all CPUs of the machine:")
-    for start in range(0, len(cfg.machines), 3):
-        ms = cfg.machines[start:start + 3]
-        rows = [[cs] + [rec.num(R.metric, m, cfg.victim_isolation, None, cs, cfg.overrides,
-                                R.machine(m).n_cpus, "RL", "victim_worst_ns", scale=US, decimals=2)
-                        for m in ms] for cs in cfg.callsites]
-        out += [""] + table(["call site"] + [rec.name(m[:15]) for m in ms], rows)
+    out += _per_machine(rec, cfg, "call site", cfg.callsites,
+                        lambda cs, m: rec.num(R.metric, m, cfg.victim_isolation, None, cs,
+                                              cfg.overrides, R.machine(m).n_cpus, "RL",
+                                              "victim_worst_ns", scale=US, decimals=2))
     m0 = _m(cfg)
     n0 = R.machine(m0).n_cpus
     out += [""] + wrap(
