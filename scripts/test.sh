@@ -4,7 +4,7 @@
 # notebook browser test drives headless; without it that one test is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-python3}"
+. scripts/_env.sh
 if ! command -v chromium >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
