@@ -57,7 +57,9 @@ class Scenario:
     def params(self) -> P.ParamSet:
         cs = CS.get(self.callsite)
         ps = P.resolve(self.machine)
-        ps = ps.with_overrides(cs.params, source=f"call site {cs.name}")
+        for k, val in cs.params.items():   # each value keeps its own source
+            src = cs.sources.get(k) or P.PARAMS[k].source
+            ps = ps.with_overrides({k: val}, source=f"call site {cs.name}: {src}")
         return ps.with_overrides(self.overrides or {})
 
     def wake_dist(self, ps: P.ParamSet | None = None) -> LatencyDist:

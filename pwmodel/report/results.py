@@ -200,11 +200,7 @@ def param_value(mname: str, callsite: str, overrides: tuple[tuple[str, float], .
 
 def param_source(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> str:
     ps = scenario(mname, callsite=callsite, overrides=overrides).params()
-    src = ps.sources.get(name, P.PARAMS[name].source)
-    if src.startswith("call site"):
-        cs = CS.get(callsite)
-        src = f"{src}: {cs.sources.get(name, P.PARAMS[name].source)}"
-    return src
+    return ps.sources.get(name, P.PARAMS[name].source)   # call-site values carry their own
 
 
 def line_moves(callsite: str, strategy: str, which: str = "all") -> float:
@@ -290,17 +286,8 @@ def c2c_ratios(m: M.Machine) -> tuple[float, float, str]:
 def assumed_time_params(sc: E.Scenario) -> list[str]:
     """Time parameters (ns) whose value rests on an assumption, for the band corners."""
     ps = sc.params()
-    cs = CS.get(sc.callsite)
-    out = []
-    for name, p in P.PARAMS.items():
-        if p.unit != "ns":
-            continue
-        src = ps.sources.get(name, "") + " " + cs.sources.get(name, "")
-        if name in cs.params and name not in cs.sources:
-            src += " " + p.source
-        if "assumption" in src:
-            out.append(name)
-    return out
+    return [name for name, p in P.PARAMS.items()
+            if p.unit == "ns" and "assumption" in ps.sources.get(name, "")]
 
 
 def corner(sc: E.Scenario, side: str) -> E.Scenario:
