@@ -288,3 +288,13 @@ def test_threaded_evaluation_equals_single_call():
         assert m.shape == (n,) and np.array_equal(m, np.broadcast_to(o, (n,)), equal_nan=True)
         # and the combined function agrees with each expression's own function
         assert np.allclose(m, np.broadcast_to(numeric(e, vals), (n,)), rtol=1e-12, equal_nan=True)
+
+
+def test_rl_quantiles_grow_with_level_and_center_on_the_mean():
+    v = {k: (float(np.ravel(x)[0]) if isinstance(x, np.ndarray) else x)
+         for k, x in __import__("pwmodel.evaluate", fromlist=["inputs"]).inputs(
+             Scenario(XEON, "nohz_other"), np.array([256.0])).items()}
+    qs = [float(numeric(F.rl_quantile_expr(q), v)) for q in (0.5, 0.9, 0.99, 0.999)]
+    assert qs == sorted(qs) and qs[0] < qs[-1]
+    assert qs[0] == pytest.approx(float(numeric(F.rl_mean_expr(), v)), rel=1e-12)
+    assert qs[2] == pytest.approx(float(numeric(F.rl_p99_expr(), v)), rel=1e-12)

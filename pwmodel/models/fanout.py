@@ -76,17 +76,26 @@ def _rl_c2c_lines() -> sp.Expr:
     return sp.diff(coherence.remote_hold_expr(S["c2c_ns"]), S["c2c_ns"])
 
 
-def rl_p99_expr() -> sp.Expr:
+def rl_quantile_expr(q: float = 0.99) -> sp.Expr:
+    """q-quantile of the RL requester latency: normal approximation with the variance of
+    the owner waits, of the number of dirty CPUs (binomial) and of their pair classes;
+    with D < 1 at most one drain (at the farthest class) when P(no drain) < q."""
+    from statistics import NormalDist
+    z = Z99 if q == 0.99 else sp.Float(NormalDist().inv_cdf(q))
     # owner-wait variance is >= 0 while the owner's lock utilisation is <= 1 (model domain)
     var_w = sp.Max(contention.remote_wait_var_expr(), 0)
     var = (dirty_expr * var_w
            + X.n_cpus * S["dirty_fraction"] * (1 - S["dirty_fraction"]) * rl_per_cpu_expr() ** 2
            + dirty_expr * _rl_c2c_lines() ** 2 * X.c2c_var_ns2)
-    full = rl_mean_expr() + Z99 * sp.sqrt(var)
+    full = rl_mean_expr() + z * sp.sqrt(var)
     one = _base() + rl_per_cpu_expr(X.c2c_max_ns)   # D < 1: at most one drain
     # (d = 0 falls in the first branch: no drain at all)
-    return sp.Piecewise((_base(), 1 - dirty_expr >= sp.Float(0.99)),
+    return sp.Piecewise((_base(), 1 - dirty_expr >= sp.Float(q)),
                         (one, dirty_expr < 1), (full, True))
+
+
+def rl_p99_expr() -> sp.Expr:
+    return rl_quantile_expr(0.99)
 
 
 def handoff_c2c_expr() -> sp.Expr:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Mapping
 
 import numpy as np
@@ -59,21 +58,8 @@ def metric_columns(spec: SweepSpec) -> list[str]:
 
 @functools.lru_cache(maxsize=32)
 def _rl_quantile_expr(q: float) -> sp.Expr:
-    """RL requester q-quantile in ns.
-
-    The fan-out model's own ``rl_quantile_expr(q)`` where it defines one; else
-    its p99 expression with the 0.99 constants replaced: the normal quantile
-    Z99 by z_q, and the tail mass 0.01 (the "at most one dirty CPU" branch
-    threshold) by 1 - q. q = 0.99 is the p99 expression itself.
-    """
-    if hasattr(F, "rl_quantile_expr"):
-        return F.rl_quantile_expr(q)
-    if q == 0.99:
-        return F.rl_p99_expr()
-    z = sp.Float(NormalDist().inv_cdf(q))
-    expr = F.rl_p99_expr()
-    tail = [f for f in expr.atoms(sp.Float) if abs(float(f) - 0.01) < 1e-15]
-    return expr.xreplace({F.Z99: z, **{f: sp.Float(1.0 - q) for f in tail}})
+    """RL requester q-quantile in ns (the fan-out model's own form, built once per q)."""
+    return F.rl_quantile_expr(q)
 
 
 @dataclass
