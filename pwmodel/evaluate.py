@@ -59,7 +59,7 @@ class Scenario:
         ps = P.resolve(self.machine)
         for k, val in cs.params.items():   # each value keeps its own source
             src = cs.sources.get(k) or P.PARAMS[k].source
-            ps = ps.with_overrides({k: val}, source=f"call site {cs.name}: {src}")
+            ps = ps.with_overrides({k: val}, source=f"call site {cs.name}: {src}", keep_range=True)
         return ps.with_overrides(self.overrides or {})
 
     def wake_dist(self, ps: P.ParamSet | None = None) -> LatencyDist:

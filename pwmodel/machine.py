@@ -13,6 +13,23 @@ the second hardware thread of every core is numbered after all first
 threads), ``compact`` (siblings adjacent), or an explicit ``cpu_units`` table
 (one row per CPU id: the unit index at each level, as read from /sys).
 
+Costs (``[costs]``) set registry parameters of this machine, one table per
+parameter: ``value`` and ``source`` (required), and optionally an interval of
+the value, ``low`` and ``high`` (same unit, ``low <= value <= high``, both
+inside the parameter's bounds), with ``interval_source`` saying where the
+interval comes from (a fitted confidence interval, bootstrap percentiles, a
+published spread; defaults to ``source``)::
+
+    [costs]
+    ipi_ns = { value = 4335.8, low = 4139.0, high = 4520.0,
+               source = "measured/micro: ...", interval_source = "95% bootstrap CI" }
+
+The intervals reach :func:`pwmodel.params.resolve` through
+:meth:`Machine.param_intervals` and from there every uncertainty interval the
+model prints; ``pwmodel machine check`` validates them and ``machine show``
+prints them. A value without an interval keeps the registry's range for that
+parameter when the value lies inside it.
+
 Bundled profiles live in ``pwmodel/profiles/*.toml``; :func:`detect` reads
 the running machine's topology from ``/sys/devices/system/cpu``.
 """
@@ -81,6 +98,7 @@ class Machine:
     notes: str = ""
     path: str | None = None
     provenance: Mapping[str, str] = field(default_factory=dict)
+    cost_intervals: Mapping[str, tuple[float, float, str]] = field(default_factory=dict)
 
     # ---- topology ------------------------------------------------------------
     @property
@@ -248,6 +266,10 @@ class Machine:
         out["c2c_ns"] = (lv.c2c_ns, f"pair class {lv.pair_class}: {lv.source}")
         return out
 
+    def param_intervals(self) -> dict[str, tuple[float, float, str]]:
+        """Intervals (low, high, source) this profile gives for its parameter values."""
+        return dict(self.cost_intervals)
+
     def summary(self) -> str:
         lv = ", ".join(f"{x.pair_class} x{x.size} {x.c2c_ns:g} ns" for x in self.levels)
         return f"{self.name}: {self.n_cpus} CPUs, {self.cpu_model}; {lv}"
@@ -338,6 +360,7 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
     if not isinstance(costs_raw, dict):
         raise PwmodelError("field 'costs' must be a table", file=where, field="costs")
     costs: dict[str, tuple[float, str]] = {}
+    cost_iv: dict[str, tuple[float, float, str]] = {}
     for k, v in costs_raw.items():
         ctx = f"costs.{k}"
         if k not in P.PARAMS:
@@ -345,8 +368,14 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
         if not isinstance(v, dict) or "value" not in v or "source" not in v:
             raise PwmodelError(f"'{ctx}' must be a table with 'value' and 'source'",
                                file=where, field=ctx)
-        _unknown(v, {"value", "source"}, where, ctx + ".")
+        _unknown(v, {"value", "source", "low", "high", "interval_source"}, where, ctx + ".")
         costs[k] = (P.check_value(k, v["value"], where=where), str(v["source"]))
+        if "low" in v or "high" in v or "interval_source" in v:
+            if "low" not in v or "high" not in v:
+                raise PwmodelError(f"'{ctx}' needs both 'low' and 'high' for an interval",
+                                   file=where, field=ctx)
+            lo, hi = P.check_interval(k, costs[k][0], v["low"], v["high"], where=where)
+            cost_iv[k] = (lo, hi, str(v.get("interval_source", v["source"])))
     idle = []
     for i, s in enumerate(d.get("idle_states", [])):
         ctx = f"idle_states[{i}]."
@@ -363,7 +392,7 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
         arch=str(d.get("arch", "")), freq_hz=freq, freq_source=str(d.get("freq_source", "profile")),
         hz=hz, preempt_model=pm, levels=tuple(levels), enumeration=enum, costs=costs,
         idle_states=tuple(idle), cpu_units=cpu_units, virtualised=bool(d.get("virtualised", False)),
-        notes=str(d.get("notes", "")), path=where, provenance=dict(prov))
+        notes=str(d.get("notes", "")), path=where, provenance=dict(prov), cost_intervals=cost_iv)
 
 
 def load(path: str | os.PathLike) -> Machine:
@@ -546,7 +575,10 @@ def to_toml(m: Machine) -> str:
         lines += ["", "[provenance]"] + [f"{k} = {q(v)}" for k, v in m.provenance.items()]
     lines += ["", "[costs]"]
     for k, (v, src) in m.costs.items():
-        lines.append(f"{k} = {{ value = {v!r}, source = {q(src)} }}")
+        iv = m.cost_intervals.get(k)
+        extra = (f"low = {iv[0]!r}, high = {iv[1]!r}, interval_source = {q(iv[2])}, "
+                 if iv else "")
+        lines.append(f"{k} = {{ value = {v!r}, {extra}source = {q(src)} }}")
     for s in m.idle_states:
         lines += ["", "[[idle_states]]", f"name = {q(s.name)}",
                   f"exit_latency_ns = {s.exit_latency_ns!r}",

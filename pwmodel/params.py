@@ -10,13 +10,31 @@ Values are resolved in three layers (:func:`resolve`): registry defaults, a
 machine profile's hardware values (each with its own source), and per-call
 overrides. Unknown names, non-finite or out-of-bounds values are refused with
 a :class:`~pwmodel.errors.PwmodelError` that names the parameter.
+
+Intervals. A resolved value may carry an :class:`Interval` (low, high, and
+where the interval came from), kept in :attr:`ParamSet.intervals` beside the
+value's own source:
+
+* registry: every parameter whose default is (partly) an assumption has a
+  range in :data:`RANGES` with the reason for its ends as source text
+  (``Param.range`` / ``Param.range_source``). ``kind`` tells a modelling
+  assumption (``"assumption"``) from a description of the workload that the
+  user chooses (``"workload"``: rates, dirty share); uncertainty propagation
+  can take either or both;
+* machine profiles: a ``[costs]`` entry may give ``low`` and ``high`` beside
+  ``value`` (and optionally ``interval_source``, else the value's source is
+  used), e.g. a fitted confidence interval; see :mod:`pwmodel.machine`;
+* a machine or call-site value without an interval of its own keeps the
+  registry range if it lies inside it (the interval's source says so);
+* a per-call override (:meth:`ParamSet.with_overrides`) fixes the value: its
+  interval is dropped unless one is passed with it.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
 import sympy as sp
@@ -37,10 +55,26 @@ class Param:
     bounds: tuple[float, float]
     source: str
     latex: str | None = None
+    range: tuple[float, float] | None = None   # plausible interval of an assumed value
+    range_source: str = ""                     # why the interval has those ends
+    kind: str = "assumption"                   # of the range: "assumption" or "workload"
 
     @property
     def symbol(self) -> sp.Symbol:
         return SYMBOLS[self.name]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Plausible interval of one resolved value (same unit as the value) and its source."""
+
+    low: float
+    high: float
+    source: str
+    kind: str = "assumption"    # "assumption", "workload" or "fitted"
+
+    def contains(self, v: float) -> bool:
+        return self.low <= v <= self.high
 
 
 def _p(name: str, unit: str, meaning: str, default: float, lo: float, hi: float,
@@ -164,6 +198,72 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        REF + "pw_series_numbers.csv: 5G RAN latency requirement 20 us (vmstat v8 thread)"),
 ]}
 
+
+# ---- ranges of assumed values -------------------------------------------------------
+# name -> (low, high, kind, justification). Every parameter whose source is (partly)
+# an assumption has one (tests/test_params_intervals.py checks it). "workload" ranges
+# describe the scenario a user picks rather than an unknown property of the machine.
+_X2 = "assumption: a factor 2 either way around the assumed value (no published measurement)"
+RANGES: dict[str, tuple[float, float, str, str]] = {
+    "freq_hz": (2.0e9, 3.8e9, "assumption",
+                "assumption: base to all-core turbo clocks of current server parts, 2.0-3.8 GHz"),
+    "static_key_ns": (0.0, 2.0 / 3.0, "assumption",
+                      "assumption: 0-2 cycles at 3.0 GHz (a patched-in jump or nop)"),
+    "per_cpu_ptr_ns": (0.0, 1.0, "assumption",
+                       "assumption: 0-3 cycles at 3.0 GHz (an L1-hit offset load, often hidden)"),
+    "call_ns": (4.0 / 3.0, 14.0 / 3.0, "assumption",
+                REF + "pw_series_numbers.csv: 4-14 cycles per lock/unlock not inlined, at 3.0 GHz"),
+    "base_op_ns": (10.0, 40.0, "assumption", _X2),
+    "batch_items": (1.0, 31.0, "assumption",
+                    "kernel source: a non-empty folio_batch holds 1..PAGEVEC_SIZE (31) folios"),
+    "item_drain_ns": (25.0, 300.0, "assumption",
+                      "assumption: half the assumed 150 cycles at 3.0 GHz up to the 283 ns per "
+                      "folio measured on the local KVM guest (profiles/local-kvm-2vcpu.toml)"),
+    "lru_hold_fraction": (0.5, 1.0, "assumption",
+                          "assumption: at least half of the per-folio work is list and stat "
+                          "updates under lru_lock"),
+    "local_cs_ns": (15.0, 60.0, "assumption", _X2),
+    "local_rate_hz": (1e4, 1e7, "workload",
+                      "workload: 1e4 to 1e7 folio batch operations/s on one CPU (sweep it)"),
+    "remote_rate_hz": (1.0, 100.0, "workload",
+                       REF + "pw_series_numbers.csv: up to the ~100/s drain rate of drain_all_pages "
+                       "under netperf+hackbench; 1/s assumed for a quiet system"),
+    "dirty_fraction": (0.1, 1.0, "workload",
+                       "workload: from one CPU in ten to every CPU dirty at drain time (sweep it)"),
+    "ipi_ns": (400.0, 1317.0, "assumption",
+               REF + "ipi_latency.csv: 1317 ns (KVM guest with IPIv) as the upper end; bare "
+               "metal unpublished, low end assumed at a third of it"),
+    "queue_work_ns": (250.0, 1000.0, "assumption", _X2),
+    "kworker_switch_ns": (750.0, 3000.0, "assumption", _X2),
+    "kworker_irq_ns": (2000.0, 8000.0, "assumption", _X2),
+    "requester_wakeup_ns": (1500.0, 6000.0, "assumption", _X2),
+    "p_deep_idle": (0.0, 1.0, "assumption",
+                    "assumption: the whole range (nothing published for the menu governor on a "
+                    "long-idle CPU)"),
+    "tick_hz": (250.0, 1000.0, "assumption",
+                "assumption: CONFIG_HZ of the major distribution kernels, 250 (Debian, SUSE) to "
+                "1000 (Fedora, RHEL)"),
+    "p_wakeup_preempt": (0.8, 1.0, "assumption",
+                         "data/measured busy-target traces of the local KVM guest: fitted fast "
+                         "share 0.81-0.87 (rounded down to 0.8); 1.0 = EEVDF preempts at once"),
+}
+
+
+def _with_ranges(params: dict[str, Param]) -> dict[str, Param]:
+    out = dict(params)
+    for name, (lo, hi, kind, why) in RANGES.items():
+        if name not in out:
+            continue   # a range for a parameter no longer in the registry is ignored
+        p = out[name]
+        if not (p.bounds[0] <= lo <= p.default <= hi <= p.bounds[1]):
+            raise AssertionError(f"params.RANGES[{name!r}] = [{lo:g}, {hi:g}] must hold the "
+                                 f"default {p.default:g} inside the bounds {p.bounds}")
+        out[name] = replace(p, range=(float(lo), float(hi)), range_source=why, kind=kind)
+    return out
+
+
+PARAMS = _with_ranges(PARAMS)
+
 SYMBOLS: dict[str, sp.Symbol] = {
     name: sp.Symbol(name, nonnegative=True) for name in PARAMS
 }
@@ -202,48 +302,123 @@ def check_value(name: str, value: object, *, where: str | None = None) -> float:
     return v
 
 
+def registry_interval(name: str, value: float | None = None) -> Interval | None:
+    """The registry range of ``name`` as an :class:`Interval`, or None when it has none
+    or ``value`` (if given) lies outside it."""
+    p = PARAMS[name]
+    if p.range is None:
+        return None
+    if value is not None and not (p.range[0] <= value <= p.range[1]):
+        return None
+    return Interval(p.range[0], p.range[1], f"registry range: {p.range_source}", p.kind)
+
+
+def check_interval(name: str, value: float, low: object, high: object, *,
+                   where: str | None = None) -> tuple[float, float]:
+    """Validate an interval given for ``name``: both ends in bounds, low <= value <= high."""
+    lo = check_value(name, low, where=where)
+    hi = check_value(name, high, where=where)
+    if not (lo <= value <= hi):
+        raise PwmodelError(f"interval [{lo:g}, {hi:g}] {PARAMS[name].unit} must hold the value "
+                           f"{value:g} (low <= value <= high)", file=where, field=name)
+    return lo, hi
+
+
 @dataclass(frozen=True)
 class ParamSet:
-    """Resolved parameter values with the source of each value."""
+    """Resolved parameter values with the source of each value, and the interval of the
+    values that have one (see the module docstring)."""
 
     values: Mapping[str, float]
     sources: Mapping[str, str] = field(default_factory=dict)
+    intervals: Mapping[str, Interval] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> float:
         return self.values[name]
 
+    def interval(self, name: str) -> Interval | None:
+        return self.intervals.get(name)
+
     def with_overrides(self, overrides: Mapping[str, object] | None,
-                       source: str = "override") -> "ParamSet":
+                       source: str = "override",
+                       intervals: Mapping[str, Interval] | None = None,
+                       keep_range: bool = False) -> "ParamSet":
+        """New values for some parameters. Each loses its interval unless one is given in
+        ``intervals`` or, with ``keep_range``, the registry range still holds the value."""
         if not overrides:
             return self
         check_names(overrides)
         vals = dict(self.values)
         srcs = dict(self.sources)
+        ivs = dict(self.intervals)
         for k, v in overrides.items():
             vals[k] = check_value(k, v)
             srcs[k] = source
-        return ParamSet(vals, srcs)
+            ivs.pop(k, None)
+            given = (intervals or {}).get(k)
+            if given is not None:
+                check_interval(k, vals[k], given.low, given.high)
+                ivs[k] = given
+            elif keep_range:
+                iv = registry_interval(k, vals[k])
+                if iv is not None:
+                    ivs[k] = iv
+        return ParamSet(vals, srcs, ivs)
+
+    def with_intervals(self, intervals: Mapping[str, Interval]) -> "ParamSet":
+        """The same values with these intervals set (each must hold its value)."""
+        check_names(intervals)
+        ivs = dict(self.intervals)
+        for k, iv in intervals.items():
+            check_interval(k, self.values[k], iv.low, iv.high)
+            ivs[k] = iv
+        return ParamSet(self.values, self.sources, ivs)
+
+    def ranged(self, kinds: Iterable[str] = ("assumption", "fitted")) -> dict[str, Interval]:
+        """The intervals of the given kinds with a nonzero width."""
+        ks = set(kinds)
+        return {k: iv for k, iv in self.intervals.items() if iv.kind in ks and iv.high > iv.low}
+
+    def unranged_assumptions(self) -> list[str]:
+        """Parameters whose value rests on an assumption but carry no interval."""
+        return sorted(k for k, s in self.sources.items()
+                      if "assum" in s.lower() and k not in self.intervals)
 
     def subs(self) -> dict[sp.Symbol, float]:
         return {SYMBOLS[k]: v for k, v in self.values.items()}
 
 
 def defaults() -> ParamSet:
+    ivs = {k: iv for k in PARAMS if (iv := registry_interval(k)) is not None}
     return ParamSet({k: p.default for k, p in PARAMS.items()},
-                    {k: p.source for k, p in PARAMS.items()})
+                    {k: p.source for k, p in PARAMS.items()}, ivs)
 
 
 def resolve(machine: "object | None" = None,
             overrides: Mapping[str, object] | None = None) -> ParamSet:
-    """Registry defaults, then the machine profile's values, then ``overrides``."""
+    """Registry defaults, then the machine profile's values, then ``overrides``.
+
+    Intervals follow the values: a machine value takes the profile's interval for it
+    (``machine.param_intervals()``), else the registry range if that holds the value."""
     ps = defaults()
     if machine is not None:
         vals = dict(ps.values)
         srcs = dict(ps.sources)
+        ivs = dict(ps.intervals)
+        given = getattr(machine, "param_intervals", lambda: {})()
         for k, (v, src) in machine.param_values().items():  # type: ignore[attr-defined]
             vals[k] = v
             srcs[k] = f"machine {machine.name}: {src}"  # type: ignore[attr-defined]
-        ps = ParamSet(vals, srcs)
+            ivs.pop(k, None)
+            if k in given:
+                lo, hi, isrc = given[k]
+                kind = "fitted" if "assum" not in isrc.lower() else "assumption"
+                ivs[k] = Interval(lo, hi, f"machine {machine.name}: {isrc}", kind)  # type: ignore[attr-defined]
+            else:
+                iv = registry_interval(k, v)
+                if iv is not None:
+                    ivs[k] = iv
+        ps = ParamSet(vals, srcs, ivs)
     return ps.with_overrides(overrides)
 
 
@@ -258,4 +433,8 @@ def table() -> "object":
         "lower": [p.bounds[0] for p in PARAMS.values()],
         "upper": [p.bounds[1] for p in PARAMS.values()],
         "source": [p.source for p in PARAMS.values()],
+        "range_low": [p.range[0] if p.range else None for p in PARAMS.values()],
+        "range_high": [p.range[1] if p.range else None for p in PARAMS.values()],
+        "range_kind": [p.kind if p.range else None for p in PARAMS.values()],
+        "range_source": [p.range_source or None for p in PARAMS.values()],
     })

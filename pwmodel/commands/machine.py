@@ -29,18 +29,24 @@ def _run(args: argparse.Namespace) -> int:
         raise PwmodelError("give a profile name or file", field="profile")
     m = M.get(args.profile)
     if args.action == "check":
-        print(f"{m.path}: ok ({m.summary()})")
+        n_iv = len(m.param_intervals())
+        print(f"{m.path}: ok ({m.summary()}; {n_iv} cost interval{'s' if n_iv != 1 else ''})")
         return 0
     print(m.summary())
     for a, b in args.pair or []:
         print(f"cpu {a} - cpu {b}: {m.pair_class(int(a), int(b))} {m.pair_c2c_ns(int(a), int(b)):g} ns")
+    ivs = m.param_intervals()
     for k, (v, src) in sorted(m.param_values().items()):
-        print(f"  {k} = {v:g}   [{src}]")
+        iv = f" in [{ivs[k][0]:g}, {ivs[k][1]:g}] ({ivs[k][2]})" if k in ivs else ""
+        print(f"  {k} = {v:g}{iv}   [{src}]")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("machine", help="list, show, check or detect machine profiles")
+    p = sub.add_parser("machine", help="list, show, check or detect machine profiles",
+                       description="Machine profiles are TOML files (pwmodel.machine). A [costs] "
+                       "entry is { value, source } and may add an interval: low, high "
+                       "(low <= value <= high) and interval_source; 'check' validates it.")
     p.add_argument("action", choices=["list", "show", "check", "detect"])
     p.add_argument("profile", nargs="?", help="bundled name or .toml path (show, check)")
     p.add_argument("--pair", nargs=2, action="append", metavar=("CPU_A", "CPU_B"),

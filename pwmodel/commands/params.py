@@ -12,6 +12,9 @@ def _run(args: argparse.Namespace) -> int:
     for name, p in P.PARAMS.items():
         print(f"{name} = {ps[name]:g} {p.unit}  ({p.meaning})")
         print(f"    bounds [{p.bounds[0]:g}, {p.bounds[1]:g}]; source: {ps.sources[name]}")
+        iv = ps.interval(name)
+        if iv is not None:
+            print(f"    interval [{iv.low:g}, {iv.high:g}] {p.unit} ({iv.kind}); source: {iv.source}")
     return 0
 
 
