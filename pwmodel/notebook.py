@@ -23,6 +23,7 @@ import polars as pl
 import sympy as sp
 
 from pwmodel import dist as D
+from pwmodel import fmt
 from pwmodel import machine as M
 from pwmodel import params as P
 from pwmodel.decide import OBJECTIVES, check_objective, crossover_n
@@ -440,27 +441,16 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     xo = crossover_n(sc)
     wq, wr = float(q[col]), float(r[col])
     winner = "tie" if math.isclose(wq, wr, rel_tol=1e-12) else ("RL" if wr < wq else "QW")
-    ratio = max(wq, wr) / min(wq, wr) if min(wq, wr) > 0 else math.inf
-    xo_txt = ("none in range" if math.isnan(xo.n_cpus)
-              else "QW never completes" if math.isinf(xo.n_cpus) else f"{xo.n_cpus:.1f} CPUs")
     summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, {state.callsite}: "
                f"{state.objective} QW {fmt_value(wq, col)} vs RL {fmt_value(wr, col)} "
-               f"-> {winner} wins (x{ratio:.3g}); requester-latency crossover at {xo_txt}")
+               f"-> {winner} wins ({fmt.ratio_of(wq, wr)}); requester-latency crossover N*: "
+               f"{fmt.crossover(xo.n_cpus, xo.below, xo.above, long=True)}")
     return WhatIfResult(state, at_n, curve, xo.n_cpus, xo.method, summary)
 
 
 def fmt_value(v: float, column: str) -> str:
-    """A value with its unit, scaled for reading (ns -> µs/ms/s)."""
-    if not math.isfinite(v):
-        return "inf" if v > 0 else str(v)
-    if column.endswith("_ns"):
-        for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
-            if abs(v) >= scale:
-                return f"{v / scale:.3g} {unit}"
-        return f"{v:.3g} ns"
-    if column.endswith("_cpus"):
-        return f"{v:.3g} CPUs"
-    return f"{v:.3g}"
+    """A value with its unit, scaled for reading (ns -> us/ms/s): :func:`pwmodel.fmt.value`."""
+    return fmt.value(v, column)
 
 
 def whatif_figure(res: WhatIfResult) -> Any:
@@ -482,15 +472,24 @@ def whatif_figure(res: WhatIfResult) -> Any:
     return fig
 
 
-def table_html(df: pl.DataFrame, float_fmt: str = "{:.4g}") -> str:
-    """A small HTML table of a polars frame (for widgets, which do not render frames)."""
-    def cell(v: Any) -> str:
+def at_n_text(at_n: pl.DataFrame) -> pl.DataFrame:
+    """The explorer's per-metric table as text: each value in its metric's unit (pwmodel.fmt)."""
+    return pl.DataFrame([{"metric": r["metric"], "QW": fmt.value(r["qw"], r["metric"]),
+                          "RL": fmt.value(r["rl"], r["metric"]), "winner": r["winner"],
+                          "ratio (worse / better)": fmt.ratio_of(r["qw"], r["rl"])}
+                         for r in at_n.iter_rows(named=True)])
+
+
+def table_html(df: pl.DataFrame) -> str:
+    """A small HTML table of a polars frame (for widgets, which do not render frames);
+    floats formatted by their column's unit (pwmodel.fmt.value)."""
+    def cell(v: Any, col: str) -> str:
         if isinstance(v, float):
-            return float_fmt.format(v)
+            return fmt.value(v, col)
         return str(v)
     head = "".join(f"<th>{c}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
-                   for row in df.iter_rows())
+    body = "".join("<tr>" + "".join(f"<td>{cell(v, c)}</td>" for v, c in zip(row, df.columns))
+                   + "</tr>" for row in df.iter_rows())
     return f"<table class='pwmodel-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -576,8 +575,7 @@ class WhatIf:
             self.updates += 1
             return
         self.result = res
-        self.table.value = table_html(res.at_n.rename(
-            {"qw": "QW", "rl": "RL", "ratio": "ratio (worse / better)"}))
+        self.table.value = table_html(at_n_text(res.at_n))
         self.image.value = figure_png(whatif_figure(res))
         self.summary.value = f"<span class='pwmodel-summary-text'>{res.summary}</span>"
         self.updates += 1
@@ -586,4 +584,4 @@ class WhatIf:
 __all__ = ["small", "n_grid", "pick", "latex", "show_math", "symbols_table", "reference",
            "has_module", "EmpiricalDist", "discretize", "measured", "trace_lifecycle", "wake_check", "empirical_dist", "latency_summary", "dist_summary",
            "answer", "model_vs_sim", "plot_strategies", "axis_label", "figure_png", "WhatIfState", "WhatIfResult",
-           "whatif", "whatif_figure", "fmt_value", "table_html", "WhatIf"]
+           "whatif", "whatif_figure", "fmt_value", "at_n_text", "table_html", "WhatIf"]

@@ -167,4 +167,4 @@ def test_cli_decide_runs():
     r = subprocess.run([sys.executable, "-m", "pwmodel.cli", "decide", "--isolation", "idle",
                         "--n-cpus", "1,64,1024"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "crossover: n_cpus =" in r.stdout
+    assert "crossover N*: " in r.stdout

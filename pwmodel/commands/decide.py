@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
-
-from pwmodel import decide as DC, machine as M
+from pwmodel import decide as DC, fmt, machine as M
 from pwmodel.commands._common import add_param_option, n_list, overrides
 from pwmodel.evaluate import Scenario
 from pwmodel.models import callsite, wakeup
-
-
-def _fmt(x: float) -> str:
-    if math.isinf(x):
-        return "unbounded"
-    if x >= 1e6:
-        return f"{x / 1e6:.3g} ms"
-    if x >= 1e3:
-        return f"{x / 1e3:.3g} us"
-    return f"{x:.3g} ns"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -31,12 +19,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{'n_cpus':>7} {'QW':>12} {'RL':>12} {'winner':>6} {'ratio':>8}")
     for r in df.iter_rows(named=True):
         q, rl = r["qw"], r["rl"]
-        fq = _fmt(q) if unit == "ns" else f"{q:.4g}"
-        fr = _fmt(rl) if unit == "ns" else f"{rl:.4g}"
-        print(f"{int(r['n_cpus']):>7} {fq:>12} {fr:>12} {r['winner']:>6} {r['ratio']:>8.3g}")
+        col = DC.OBJECTIVES[args.objective]
+        print(f"{int(r['n_cpus']):>7} {fmt.value(q, col):>12} {fmt.value(rl, col):>12} "
+              f"{r['winner']:>6} {fmt.ratio(r['ratio']):>8}")
     if args.objective == "requester_mean":
         c = DC.crossover_n(sc)
-        print(f"crossover: n_cpus = {c.n_cpus:.4g} ({c.method}); {c.below} below, {c.above} above")
+        print(f"crossover N*: {fmt.crossover(c.n_cpus, c.below, c.above, long=True)}; {c.method}")
     return 0
 
 

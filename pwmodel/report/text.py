@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from pwmodel.errors import PwmodelError
+from pwmodel.fmt import time_unit
 
 WIDTH = 72
 NUMBER = re.compile(r"(?<![\w.=])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])")
@@ -51,22 +52,6 @@ def render(value: float, scale: float = 1.0, decimals: int = 0) -> str:
     if s.startswith("-") and float(s) == 0:
         s = s[1:]
     return s
-
-
-# time units: (upper bound ns, scale, decimals, unit)
-_TIME_STEPS = ((10.0, 1.0, 2, "ns"), (100.0, 1.0, 1, "ns"), (1e3, 1.0, 0, "ns"),
-               (1e4, 1e3, 2, "us"), (1e5, 1e3, 1, "us"), (1e6, 1e3, 0, "us"),
-               (1e8, 1e6, 1, "ms"), (1e10, 1e6, 0, "ms"), (math.inf, 1e9, 1, "s"))
-
-
-def time_unit(value_ns: float) -> tuple[float, int, str]:
-    """(scale, decimals, unit) for printing a duration in ns readably."""
-    if not math.isfinite(value_ns):
-        return 1.0, 0, ""
-    for hi, scale, dec, unit in _TIME_STEPS:
-        if abs(value_ns) < hi:
-            return scale, dec, unit
-    return 1e9, 1, "s"  # pragma: no cover
 
 
 class Recorder:
