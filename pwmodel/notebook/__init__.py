@@ -1,0 +1,33 @@
+"""Helpers for the numbered notebooks, which stay thin: they import :mod:`pwmodel` and this
+package and tell a story. Everything here is plain Python, testable without a browser.
+
+One job per module:
+
+- :mod:`~pwmodel.notebook.display`: size switch (``PWMODEL_SMALL=1`` selects small grids
+  so every notebook runs in a few seconds), LaTeX of model expressions, figures, tables;
+- :mod:`~pwmodel.notebook.loaders`: reference tables, measured collections, traces;
+- :mod:`~pwmodel.notebook.analysis`: summaries and model-versus-data tables;
+- :mod:`~pwmodel.notebook.whatif`: the what-if explorer of notebook 07 (its numeric core
+  :func:`whatif` needs no widgets; :class:`WhatIf` wires it to ipywidgets).
+
+Empirical distributions (:class:`~pwmodel.dist.EmpiricalDist`) live in :mod:`pwmodel.dist`.
+The names below are the notebooks' interface (``from pwmodel import notebook as NB``).
+"""
+
+import sympy as sp
+
+from pwmodel.dist import EmpiricalDist, discretize, empirical_dist
+from pwmodel.notebook.analysis import answer, dist_summary, latency_summary, model_vs_sim, wake_check
+from pwmodel.notebook.display import (SMALL_ENV, axis_label, figure_png, fmt_value, latex, n_grid,
+                                      pick, plot_strategies, show_math, small, symbol_names,
+                                      symbols_table, table_html, tidy)
+from pwmodel.notebook.loaders import EXAMPLE_TRACE, REPO, has_module, measured, reference, trace_lifecycle
+from pwmodel.notebook.whatif import (PREEMPT_CHOICES, WhatIf, WhatIfResult, WhatIfState, at_n_text,
+                                     whatif, whatif_figure)
+
+__all__ = ["small", "n_grid", "pick", "latex", "show_math", "symbols_table", "reference",
+           "has_module", "EmpiricalDist", "discretize", "measured", "trace_lifecycle", "wake_check",
+           "empirical_dist", "latency_summary", "dist_summary", "answer", "model_vs_sim",
+           "plot_strategies", "axis_label", "figure_png", "WhatIfState", "WhatIfResult", "whatif",
+           "whatif_figure", "fmt_value", "at_n_text", "table_html", "WhatIf", "SMALL_ENV", "EXAMPLE_TRACE", "REPO",
+           "PREEMPT_CHOICES", "symbol_names", "tidy", "sp"]

@@ -1,0 +1,286 @@
+"""The model queries behind the report: every number and curve comes from here.
+
+Each scalar function is a plain call into :mod:`pwmodel.evaluate`,
+:mod:`pwmodel.decide` or :mod:`pwmodel.models` with hashable arguments, so
+the cover-letter builder can record *which call* produced a printed number
+and a test can call it again. Frame-producing functions feed the figures.
+Published numbers are read by :mod:`pwmodel.report.reference`, uncertainty
+bands are built by :mod:`pwmodel.report.bands`, the crossover sensitivity by
+:mod:`pwmodel.report.tornado`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from pwmodel import decide as D
+from pwmodel import evaluate as E
+from pwmodel import machine as M
+from pwmodel import params as P
+from pwmodel.errors import PwmodelError
+from pwmodel.models import callsite as CS
+from pwmodel.models import coherence, contention
+from pwmodel.models import fanout as F
+from pwmodel.models import fastpath as FP
+from pwmodel.models import numeric
+from pwmodel.models import wakeup as W
+
+N_TABLE = tuple(2 ** k for k in range(11))            # 1 .. 1024
+TAX_CONFIGS = ("pwlocks_n", "pwlocks0", "pwlocks1", "pwlocks1_noinline", "rt_pwlocks1")
+CONFIG_LABELS = {
+    "unpatched": "unpatched", "pwlocks_n": "!PWLOCKS", "pwlocks0": "pwlocks=0",
+    "pwlocks1": "pwlocks=1 !RT", "pwlocks1_noinline": "pwlocks=1 noinl",
+    "rt_unpatched": "RT unpatched", "rt_pwlocks0": "RT pwlocks=0", "rt_pwlocks1": "PREEMPT_RT",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the report covers. ``machines`` are bundled names or profile paths."""
+
+    machines: tuple[str, ...]
+    callsites: tuple[str, ...] = tuple(CS.CALLSITES)
+    isolations: tuple[str, ...] = W.ISOLATION
+    objective: str | None = None          # None: requester_mean (N map), cpu_load (rate maps)
+    overrides: tuple[tuple[str, float], ...] = ()
+    text_only: bool = False
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.machines:
+            raise PwmodelError("no machine given", field="machine")
+        for cs in self.callsites:
+            CS.get(cs)
+        for iso in self.isolations:
+            W.check(iso)
+        if self.objective is not None:
+            D.check_objective(self.objective)
+        P.check_names(dict(self.overrides))
+        for k, v in self.overrides:
+            P.check_value(k, v)
+
+    @property
+    def primary(self) -> str:
+        return self.machines[0]
+
+    @property
+    def callsite(self) -> str:
+        return self.callsites[0]
+
+    @property
+    def victim_isolation(self) -> str:
+        """The isolation level used for single-level figures (nohz_other if covered)."""
+        if "nohz_other" in self.isolations:
+            return "nohz_other"
+        prot = [i for i in self.isolations if i in W.PROTECTED]
+        return (prot or list(self.isolations))[0]
+
+
+def machine(name: str) -> M.Machine:
+    return _machine_cache(name)
+
+
+_MACHINES: dict[str, M.Machine] = {}
+
+
+def _machine_cache(name: str) -> M.Machine:
+    if name not in _MACHINES:
+        _MACHINES[name] = M.get(name)
+    return _MACHINES[name]
+
+
+def scenario(mname: str, isolation: str = "nohz_other", preempt: str | None = None,
+             callsite: str = "lru_add_drain", overrides: tuple[tuple[str, float], ...] = ()
+             ) -> E.Scenario:
+    return E.Scenario(machine(mname), isolation, preempt, callsite, overrides=dict(overrides) or None)
+
+
+# ---- scalar queries (each a model call; the cover letter records them) -------------
+@functools.lru_cache(maxsize=4096)
+def _evaluated(mname: str, isolation: str, preempt: str | None, callsite: str,
+               overrides: tuple[tuple[str, float], ...], n_cpus: float) -> pl.DataFrame:
+    return E.evaluate(scenario(mname, isolation, preempt, callsite, overrides), [n_cpus])
+
+
+def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
+           overrides: tuple[tuple[str, float], ...], n_cpus: float, strategy: str, column: str) -> float:
+    """One column of :func:`pwmodel.evaluate.evaluate` for one strategy at one CPU count."""
+    df = _evaluated(mname, isolation, preempt, callsite, overrides, n_cpus)
+    return float(df.filter(pl.col("strategy") == strategy)[column][0])
+
+
+def clear_caches() -> None:
+    """Forget cached evaluations (a recomputation then calls the model again)."""
+    _evaluated.cache_clear()
+    _crossover.cache_clear()
+
+
+def tax_ns(mname: str, config: str, overrides: tuple[tuple[str, float], ...] = ()) -> float:
+    """Fast-path tax of ``config`` on a machine, ns per local operation."""
+    df = E.fastpath_table(machine(mname), dict(overrides) or None)
+    return float(df.filter(pl.col("config") == config)["tax_ns"][0])
+
+
+def tax_cycles(mname: str, config: str, overrides: tuple[tuple[str, float], ...] = ()) -> float:
+    df = E.fastpath_table(machine(mname), dict(overrides) or None)
+    return float(df.filter(pl.col("config") == config)["tax_cycles"][0])
+
+
+def tax_share(mname: str, config: str, rate_hz: float,
+              overrides: tuple[tuple[str, float], ...] = ()) -> float:
+    """Share of one CPU (1 = 100 %) spent on the tax at ``rate_hz`` local ops/s."""
+    ps = P.resolve(machine(mname), dict(overrides) or None)
+    return float(numeric(FP.tax_fraction_expr(config), {**ps.values, "local_rate_hz": rate_hz}))
+
+
+def default_param(name: str) -> float:
+    """A parameter's registry default (no machine, no call site)."""
+    return float(P.PARAMS[name].default)
+
+
+def default_tax_cycles(config: str) -> float:
+    """Tax in cycles from the registry defaults alone (3.0 GHz generic machine)."""
+    ps = P.defaults()
+    return float(numeric(FP.cycles(FP.tax_expr(config)), ps.values))
+
+
+@functools.lru_cache(maxsize=256)
+def _crossover(mname: str, isolation: str, preempt: str | None, callsite: str,
+               overrides: tuple[tuple[str, float], ...]) -> D.Crossover:
+    return D.crossover_n(scenario(mname, isolation, preempt, callsite, overrides))
+
+
+def crossover_n(mname: str, isolation: str, preempt: str | None, callsite: str,
+                overrides: tuple[tuple[str, float], ...] = ()) -> float:
+    """CPU count where the QW and RL requester means are equal (nan none, inf unbounded)."""
+    return float(_crossover(mname, isolation, preempt, callsite, overrides).n_cpus)
+
+
+def crossover_sides(mname: str, isolation: str, preempt: str | None, callsite: str,
+                    overrides: tuple[tuple[str, float], ...] = ()) -> tuple[str, str]:
+    """(winner below, winner above) the crossover CPU count."""
+    c = _crossover(mname, isolation, preempt, callsite, overrides)
+    return c.below, c.above
+
+
+def crossover_rate(mname: str, isolation: str, preempt: str | None, callsite: str,
+                   overrides: tuple[tuple[str, float], ...], n_cpus: float) -> float:
+    """Remote drains/s per CPU above which RL costs less total CPU than QW (Hz).
+
+    nan where decide.crossover_rate cannot decide (its load difference is NaN, e.g.
+    an infinite QW CPU time when the kworker never runs)."""
+    try:
+        return float(D.crossover_rate(scenario(mname, isolation, preempt, callsite, overrides),
+                                      n_cpus))
+    except ValueError:
+        return math.nan
+
+
+def param_value(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> float:
+    return float(scenario(mname, callsite=callsite, overrides=overrides).params()[name])
+
+
+def param_source(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> str:
+    ps = scenario(mname, callsite=callsite, overrides=overrides).params()
+    return ps.sources.get(name, P.PARAMS[name].source)   # call-site values carry their own
+
+
+def line_moves(callsite: str, strategy: str, which: str = "all") -> float:
+    """Line transfers per drain of one dirty CPU for a call site.
+
+    ``which``: all, work (work item, pool, barrier), batch (lock, batch, folio lines)
+    or lru (the lruvec lines both strategies move)."""
+    ps = P.resolve(None).with_overrides(CS.get(callsite).params)
+    df = coherence.line_moves_frame(dict(ps.values))
+    kinds = {
+        "work": ("work_struct / pw_struct", "worker_pool lock + worklist", "flush barrier completion"),
+        "batch": ("per-CPU pw_lock", "folio_batch header + first pointers", "folio_batch pointer array",
+                  "struct folio (flags, lru)"),
+        "lru": ("lruvec lru_lock + lists",),
+    }
+    if which != "all":
+        df = df.filter(pl.col("line").is_in(list(kinds[which])))
+    col = "qw_transfers" if strategy == "QW" else "rl_transfers"
+    return float(df[col].sum())
+
+
+# ---- maps ---------------------------------------------------------------------------
+def ratio_map(sc: E.Scenario, column: str, n: np.ndarray, rates_hz: Sequence[float] | None = None
+              ) -> pl.DataFrame:
+    """log10(QW / RL) of ``column`` over CPU counts (and remote rates if given)."""
+    rows = []
+    for rate in (rates_hz if rates_hz is not None else [None]):
+        s2 = sc if rate is None else dataclasses.replace(
+            sc, overrides={**(sc.overrides or {}), "remote_rate_hz": float(rate)})
+        df = E.evaluate(s2, n)
+        q = df.filter(pl.col("strategy") == "QW")[column].to_numpy()
+        r = df.filter(pl.col("strategy") == "RL")[column].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.where(np.isinf(q) & np.isfinite(r), np.inf, np.log10(q / r))
+        rows.append(pl.DataFrame({"n_cpus": np.asarray(n, float),
+                                  "remote_rate_hz": [float(rate) if rate is not None else math.nan] * len(n),
+                                  "qw": q, "rl": r, "log10_qw_over_rl": lr}))
+    return pl.concat(rows)
+
+
+# ---- term breakdown ---------------------------------------------------------------
+def breakdown(sc: E.Scenario, n_cpus: float) -> list[tuple[str, str, float]]:
+    """(strategy, term, ns) terms of the requester mean; they sum to evaluate()'s value."""
+    v = E.inputs(sc, np.array([float(n_cpus)]))
+
+    def ev(expr) -> float:
+        return float(np.ravel(numeric(expr, v))[0])
+
+    d = ev(F.dirty_expr)
+    act = min(d, 1.0)
+    common = [("global mutex", ev(F.S["mutex_ns"])), ("read N batch counters", ev(F.check_expr()))]
+    d1 = max(d, 1.0)
+    tq = ev(F.S["queue_work_ns"])
+    slowest = ev(F._slowest(F.X.wake_emax_ns))
+    lock = ev(F.lru_serial_expr())
+    if slowest >= lock:
+        qw = common + [("queue_work_on x D", act * d1 * tq),
+                       ("wait for slowest kworker", act * ev(F.X.wake_emax_ns)),
+                       ("drain on target (hot)", act * ev(coherence.local_drain_expr()))]
+    else:
+        wmin = ev(F.X.wake_min_ns)
+        qw = common + [("queue_work_on (first)", act * tq),
+                       ("first kworker start", act * wmin),
+                       ("lru_lock-serialised drains", act * (lock - tq - wmin))]
+    qw += [("wake the flusher", act * ev(F.S["requester_wakeup_ns"]))]
+    hold = coherence.remote_hold_expr(F.X.c2c_mean_ns)
+    work = coherence.local_drain_expr()
+    rl = common + [("line transfers (c2c) x D", d * (ev(hold) - ev(work))),
+                   ("drain work x D", d * ev(work)),
+                   ("wait for owner x D", d * ev(contention.remote_wait_expr()))]
+    return [("QW", t, x) for t, x in qw] + [("RL", t, x) for t, x in rl]
+
+
+# ---- victim interruption distribution ------------------------------------------------
+def rl_victim_ccdf(sc: E.Scenario, x_ns: np.ndarray, n_cpus: float) -> np.ndarray:
+    """P(interruption > x) of one remote drain for the target's task (RL).
+
+    Same assumptions as fanout.rl_victim_mean_expr: the first local op after
+    the farthest requester took the lock arrives after T1 ~ Exp(lambda_L) and
+    spins for (S_R - T1)^+; with probability lambda_L / (lambda_R + lambda_L)
+    it also pays the refetch r. Its mean equals rl_victim_mean_expr.
+    """
+    v = E.inputs(sc, np.array([float(n_cpus)]))
+    sr = float(np.ravel(numeric(coherence.remote_hold_expr(F.X.c2c_max_ns), v))[0])
+    r = float(np.ravel(numeric(coherence.owner_refetch_expr(F.X.c2c_max_ns), v))[0])
+    ll, lr = v["local_rate_hz"], v["remote_rate_hz"]
+    q = ll / (ll + lr) if ll + lr > 0 else 0.0
+    lam = ll * 1e-9
+
+    def ccdf_w(w: np.ndarray) -> np.ndarray:
+        w = np.asarray(w, float)
+        out = np.where(w < 0, 1.0, 1.0 - np.exp(-lam * np.clip(sr - w, 0, None)))
+        return np.where(w >= sr, 0.0, out)
+    return q * ccdf_w(x_ns - r) + (1 - q) * ccdf_w(x_ns)
