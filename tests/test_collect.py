@@ -130,8 +130,8 @@ def test_pair_class_from_topology():
             {"cpu": 5, "package": "0", "core": "5", "siblings": "5", "llc_cpus": "5"}]
     assert pair_class(0, 2, topo) == "smt_sibling"
     assert pair_class(0, 1, topo) == "same_llc"
-    assert pair_class(0, 5, topo) == "same_package"
-    assert pair_class(0, 4, topo) == "cross_package"
+    assert pair_class(0, 5, topo) == "same_socket"
+    assert pair_class(0, 4, topo) == "cross_socket"
 
 
 def test_collector_refuses_bad_settings(tmp_path):

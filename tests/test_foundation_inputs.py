@@ -59,22 +59,27 @@ def test_pair_classes_follow_linux_enumeration():
         epyc.pair_class(0, 192)
 
 
-def _fake_sysfs(root: Path, sockets: int, cores: int, smt: int) -> None:
-    """A /sys/devices/system/cpu tree with Linux x86 numbering (second threads last)."""
+def _fake_sysfs(root: Path, sockets: int, cores: int, smt: int, llc_cores: int | None = None) -> None:
+    """A /sys/devices/system/cpu tree with Linux x86 numbering (second threads last);
+    ``llc_cores`` cores share a last-level cache (default: the whole package)."""
     n = sockets * cores * smt
+    llc_cores = llc_cores or cores
     for cpu in range(n):
         thread, core = divmod(cpu, sockets * cores)
         sock = core // cores
         sib = [core + t * sockets * cores for t in range(smt)]
         pkg = [c for c in range(n) if (c % (sockets * cores)) // cores == sock]
+        llc = [c for c in range(n) if (c % (sockets * cores)) // llc_cores == core // llc_cores]
         d = root / f"cpu{cpu}"
         (d / "topology").mkdir(parents=True)
         (d / "topology" / "thread_siblings_list").write_text(",".join(map(str, sib)) + "\n")
         (d / "topology" / "package_cpus_list").write_text(",".join(map(str, pkg)) + "\n")
+        (d / "topology" / "physical_package_id").write_text(f"{sock}\n")
+        (d / "topology" / "core_id").write_text(f"{core % cores}\n")
         idx = d / "cache" / "index3"
         idx.mkdir(parents=True)
         (idx / "level").write_text("3\n")
-        (idx / "shared_cpu_list").write_text(",".join(map(str, pkg)) + "\n")
+        (idx / "shared_cpu_list").write_text(",".join(map(str, llc)) + "\n")
 
 
 def test_detect_reads_a_sysfs_topology(tmp_path):
@@ -90,6 +95,26 @@ def test_detect_reads_a_sysfs_topology(tmp_path):
     assert m.pair_c2c_ns(1, 13) == 120.0
     with pytest.raises(PwmodelError, match="no measured c2c latency for pair class 'smt_sibling'"):
         M.detect({}, sysfs=tmp_path)
+
+
+def test_one_sysfs_reader_and_one_pair_class_vocabulary(tmp_path):
+    """The collectors' pair classes (from the metadata rows they store) agree with the
+    detected profile's for every CPU pair, in the same vocabulary."""
+    from pwmodel.collect.micro import pair_class as collect_pair_class
+    from pwmodel.machine import sysfs
+    _fake_sysfs(tmp_path, sockets=2, cores=4, smt=2, llc_cores=2)
+    c2c = {"smt_sibling": 8.0, "same_llc": 40.0, "same_socket": 60.0, "cross_socket": 120.0}
+    m = M.detect(c2c, sysfs=tmp_path)
+    assert m.pair_classes == sysfs.PAIR_CLASSES
+    rows = sysfs.read_cpus(tmp_path)
+    meta = [r.metadata() for r in rows]
+    assert meta[0] == {"cpu": 0, "package": "0", "core": "0", "siblings": "0,8",
+                       "llc_cpus": "0-1,8-9"}
+    for a in range(16):
+        for b in range(16):
+            if a != b:
+                assert sysfs.pair_class(a, b, rows) == m.pair_class(a, b), (a, b)
+                assert collect_pair_class(a, b, meta) == m.pair_class(a, b), (a, b)
 
 
 def test_detect_reads_this_machine():

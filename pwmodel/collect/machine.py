@@ -11,6 +11,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from pwmodel.errors import PwmodelError
+from pwmodel.machine import sysfs
+
 
 def _read(path: str) -> str | None:
     try:
@@ -60,20 +63,12 @@ def preempt_model() -> str:
 
 
 def cpu_topology() -> list[dict]:
-    """Per online CPU: package, core and LLC sharing as the kernel reports them."""
-    out = []
-    for d in sorted(Path("/sys/devices/system/cpu").glob("cpu[0-9]*"), key=lambda p: int(p.name[3:])):
-        t = d / "topology"
-        if not t.exists():
-            continue
-        llc = None
-        for idx in sorted((d / "cache").glob("index*")):
-            if _read(str(idx / "level")) == "3" or llc is None:
-                llc = _read(str(idx / "shared_cpu_list"))
-        out.append({"cpu": int(d.name[3:]), "package": _read(str(t / "physical_package_id")),
-                    "core": _read(str(t / "core_id")),
-                    "siblings": _read(str(t / "thread_siblings_list")), "llc_cpus": llc})
-    return out
+    """Per online CPU: package, core, SMT siblings and LLC sharing as the kernel reports them
+    (read by :func:`pwmodel.machine.sysfs.read_cpus`, the reader machine detection uses)."""
+    try:
+        return [r.metadata() for r in sysfs.read_cpus()]
+    except PwmodelError:
+        return []
 
 
 def loadavg() -> str | None:

@@ -14,8 +14,9 @@ Benchmarks (``bench`` column):
   spins on cpu_b: an IPI round trip proxy; ``membarrier_no_peer`` without it
 
 Schema of the ``micro`` table: bench, cpu_a (Int32), cpu_b (Int32, null for
-one-CPU benchmarks), pair_class (smt_sibling / same_llc / same_package /
-cross_package as the guest kernel reports them; null for one-CPU rows), run
+one-CPU benchmarks), pair_class (smt_sibling / same_llc / same_socket /
+cross_socket as the guest kernel reports them, the machine profiles' names:
+pwmodel.machine.sysfs.pair_class; null for one-CPU rows), run
 (Int32), n_ops (Int64), ns_per_op, p50_ns, p99_ns (Float64; p50/p99 only for
 per-sample benchmarks).
 """
@@ -33,6 +34,7 @@ import polars as pl
 from pwmodel.collect import cbuild, machine, store
 from pwmodel.collect.procs import Helpers, read_lines
 from pwmodel.errors import PwmodelError
+from pwmodel.machine import sysfs
 
 SCHEMA = {"bench": pl.Utf8, "cpu_a": pl.Int32, "cpu_b": pl.Int32, "pair_class": pl.Utf8, "run": pl.Int32,
           "n_ops": pl.Int64, "ns_per_op": pl.Float64, "p50_ns": pl.Float64, "p99_ns": pl.Float64}
@@ -40,29 +42,10 @@ DEFAULT_N = {"c2c": 200_000, "atomic": 20_000_000, "spinlock": 20_000_000, "spin
              "futex": 20_000, "membarrier": 20_000}
 
 
-def _cpuset(text: str | None) -> set[int]:
-    out: set[int] = set()
-    for part in (text or "").split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out.update(range(int(a), int(b) + 1))
-        elif part.strip():
-            out.add(int(part))
-    return out
-
-
 def pair_class(a: int, b: int, topo: list[dict]) -> str:
-    """Class of a CPU pair from the kernel's topology files."""
-    t = {x["cpu"]: x for x in topo}
-    if a not in t or b not in t:
-        return "unknown"
-    if b in _cpuset(t[a]["siblings"]):
-        return "smt_sibling"
-    if b in _cpuset(t[a]["llc_cpus"]):
-        return "same_llc"
-    if t[a]["package"] == t[b]["package"]:
-        return "same_package"
-    return "cross_package"
+    """Class of a CPU pair from the topology rows stored in the metadata
+    (:func:`pwmodel.collect.machine.cpu_topology`), in the machine profiles' vocabulary."""
+    return sysfs.pair_class(a, b, [sysfs.CpuTopology.from_metadata(x) for x in topo])
 
 
 def plan(cpus: list[int], runs: int, scale: float = 1.0) -> list[tuple[str, list[str]]]:
