@@ -8,11 +8,12 @@ local op of every CPU).
 
 Crossovers:
 
-* in CPU count: where QW and RL requester means are equal. Closed form
-  (SymPy ``solve``) when the wake-up maximum does not depend on N (the fair
-  deadline server's point mass, or no wait at all) and the c2c mean is taken
-  at its large-N value; otherwise numerically (brentq on log N over the
-  lambdified expressions). Both are checked by substituting back.
+* in CPU count: where QW and RL requester means are equal. Found for many
+  scenarios and parameter settings at once (:func:`crossovers_n`: a log grid
+  of N brackets the first sign change, vectorised bisection refines it); the
+  closed form (SymPy, solved once and cached on disk) is reported where the
+  wake-up maximum does not depend on N (the fair deadline server's point mass,
+  or no wait at all) and it agrees. Both are checked by substituting back.
 * in remote-operation rate: the total CPU load of QW and RL is linear in
   lambda_R, so the rate at which they cost the same has the closed form
   lambda_R* = N lambda_L (tax_RL + extra_RL - tax_QW) / (cpu_QW - cpu_RL).
@@ -20,8 +21,12 @@ Crossovers:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -29,6 +34,8 @@ import polars as pl
 import sympy as sp
 from scipy import optimize
 
+from pwmodel import __version__
+from pwmodel import evaluate as E
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario, evaluate, inputs
 from pwmodel.models import fanout as F
@@ -77,25 +84,58 @@ def compare(sc: Scenario, n_cpus: Sequence[float] = (1, 2, 4, 8, 16, 32, 64, 128
 @dataclass(frozen=True)
 class Crossover:
     n_cpus: float            # nan: none in range; inf: unbounded
-    method: str              # "closed form" or "numeric (brentq)"
+    method: str              # "closed form", "numeric (...)" or why there is none
     below: str               # winner below the crossover
     above: str               # winner above
     expr: sp.Expr | None = None
     residual_ns: float = math.nan
 
 
-def _diff(sc: Scenario, n: float) -> float:
-    df = evaluate(sc, [n])
-    q = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"][0]
-    r = df.filter(pl.col("strategy") == "RL")["requester_mean_ns"][0]
-    return float(q - r)
+def _sympy_cache_dir() -> Path:
+    root = os.environ.get("PWMODEL_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pwmodel")
+    return Path(root) / "sympy"
 
 
+def _disk_cached(key_expr: sp.Expr, build) -> sp.Expr:
+    """``build()`` once per package version and expression (hash of ``srepr(key_expr)``):
+    kept in memory and in the cache folder ($PWMODEL_CACHE or ~/.cache/pwmodel) as srepr
+    text, so a fresh process reads it instead of solving again. An unreadable cache is
+    rebuilt; an unwritable one is skipped."""
+    h = hashlib.sha256(f"{__version__}\n{sp.srepr(key_expr)}".encode()).hexdigest()[:32]
+    if h in _MEM:
+        return _MEM[h]
+    f = _sympy_cache_dir() / f"{h}.srepr"
+    out = None
+    try:
+        out = sp.sympify(f.read_text(), locals=None) if f.exists() else None
+    except Exception:   # a damaged cache file: rebuild it
+        out = None
+    if out is None:
+        out = build()
+        try:
+            from pwmodel import atomic
+            f.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_text(f, sp.srepr(out))
+        except OSError:
+            pass
+    _MEM[h] = out
+    return out
+
+
+_MEM: dict[str, sp.Expr] = {}
+
+
+@functools.lru_cache(maxsize=None)
 def crossover_symbolic(regime: str = "slowest") -> sp.Expr:
     """N at which RL and QW requester means are equal, for D >= 1 and an N-independent
     wake maximum (symbol wake_emax_ns). ``regime`` picks the branch of the QW tail:
     'slowest' (the slowest CPU's wake-up bounds the flush) or 'lock' (the lru_lock
-    serialisation of the parallel drains does)."""
+    serialisation of the parallel drains does).
+
+    Solved once with symbols for every parameter (the difference is linear in N, so
+    N* = -a / b with a, b its value at N = 0 and its slope; no ``simplify``), and cached
+    in memory and on disk keyed by the package version and the equation."""
     n = X.n_cpus
     rl = F.rl_mean_expr()
     if regime == "slowest":
@@ -105,37 +145,152 @@ def crossover_symbolic(regime: str = "slowest") -> sp.Expr:
     else:
         raise PwmodelError(f"unknown regime '{regime}' (slowest, lock)", field="regime")
     qw = (F._base() + tail + S["requester_wakeup_ns"]).subs(F._d1, F.dirty_expr)
-    sol = sp.solve(sp.Eq(rl, qw), n)
-    if len(sol) != 1:
-        raise PwmodelError("no unique closed-form crossover")
-    return sp.simplify(sol[0])
+    diff = sp.expand(qw - rl)
+
+    def solve() -> sp.Expr:
+        b = sp.diff(diff, n)
+        if n in b.free_symbols:
+            sol = sp.solve(sp.Eq(rl, qw), n)
+            if len(sol) != 1:
+                raise PwmodelError("no unique closed-form crossover")
+            return sol[0]
+        return -diff.subs(n, 0) / b
+    return _disk_cached(sp.Eq(diff, 0), solve)
+
+
+GRID_PER_OCTAVE = 8
+
+
+def _log_grid(n_lo: float, n_hi: float, per_octave: int = GRID_PER_OCTAVE) -> np.ndarray:
+    k = int(math.ceil(per_octave * math.log2(n_hi / n_lo)))
+    g = n_lo * 2.0 ** (np.arange(k + 1) / per_octave)
+    g[-1] = n_hi
+    return np.unique(np.minimum(g, n_hi))
+
+
+def _pair_diff(cases, n, column: str, tables) -> np.ndarray:
+    q, r = E.batch_metrics(cases, n, [column], tables)[column]
+    with np.errstate(invalid="ignore"):
+        d = q - r
+    # QW unbounded and RL finite: RL wins (+inf); both unbounded stays nan
+    return np.where(np.isinf(q) & np.isfinite(r), np.inf, d)
+
+
+@dataclass(frozen=True)
+class Crossovers:
+    """Crossovers of K cases (arrays of length K): see :func:`crossovers_n`."""
+
+    n_cpus: np.ndarray       # nan: none in range; inf: unbounded wait (QW never completes)
+    below: np.ndarray        # winner below ("RL"/"QW")
+    above: np.ndarray        # winner above
+    residual: np.ndarray     # QW - RL at n_cpus (ns of the objective)
+
+
+def crossovers_n(cases: Sequence["E.Case"], n_lo: float = 1.0, n_hi: float = 1e6,
+                 objective: str = "requester_mean", xtol: float = 1e-13) -> Crossovers:
+    """The CPU count where QW and RL are equal for many cases at once (vectorised).
+
+    The difference QW - RL is evaluated for every case on a log grid of N (8 points
+    per octave) from ``n_lo`` to ``n_hi``; the first sign change brackets the
+    crossover, which regula falsi (Illinois) on log N refines for all bracketed cases
+    together to ``xtol``. A case whose QW never completes at either end is unbounded
+    (inf); one without a sign change has none in range (nan)."""
+    column = check_objective(objective)
+    cases = list(cases)
+    k = len(cases)
+    grid = _log_grid(n_lo, n_hi)
+    tables = E.WakeTables(cases, float(max(c.ps["dirty_fraction"] for c in cases)) * n_hi)
+    d = _pair_diff(cases, grid, column, tables)
+    out = np.full(k, np.nan)
+    res = np.full(k, np.nan)
+    lo_d, hi_d = d[:, 0], d[:, -1]
+    below = np.where(lo_d > 0, "RL", "QW").astype(object)
+    above = np.where(hi_d > 0, "RL", "QW").astype(object)
+    unbounded = np.isinf(lo_d) & np.isinf(hi_d) & (lo_d > 0)
+    both_inf = np.isnan(lo_d) & np.isnan(hi_d)
+    out[unbounded | both_inf] = math.inf
+    below[unbounded | both_inf] = "RL"
+    above[unbounded | both_inf] = "RL"
+    sgn = np.sign(np.nan_to_num(d, nan=0.0, posinf=1.0, neginf=-1.0))
+    change = (sgn[:, :-1] * sgn[:, 1:] < 0) | ((sgn[:, :-1] != 0) & (sgn[:, 1:] == 0))
+    has = change.any(axis=1) & ~unbounded & ~both_inf
+    exact0 = (sgn[:, 0] == 0) & ~unbounded & ~both_inf
+    out[exact0] = grid[0]
+    res[exact0] = 0.0
+    idx = np.nonzero(has & ~exact0)[0]
+    if idx.size:
+        j = np.argmax(change[idx], axis=1)
+        a, b = np.log(grid[j]), np.log(grid[j + 1])
+        fa, fb = d[idx, j], d[idx, j + 1]
+        sub = [cases[i] for i in idx]
+        tsub = tables.subset(idx)
+        x = 0.5 * (a + b)
+        done = np.zeros(idx.size, dtype=bool)
+        side = np.zeros(idx.size)
+        for it in range(200):
+            # Illinois regula falsi on log N (superlinear), bisection where an end is
+            # infinite or after 30 steps; the bracket always keeps a sign change
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                c = (a * fb - b * fa) / (fb - fa)
+            ok = np.isfinite(c) & (c > a) & (c < b) & (it < 30)
+            c = np.where(ok, c, 0.5 * (a + b))
+            c = np.where(done, x, c)
+            fc = _pair_diff(sub, np.exp(c).reshape(-1, 1), column, tsub)[:, 0]
+            same_b = np.sign(fc) == np.sign(fb)
+            zero = fc == 0
+            # move the end whose sign fc shares; halve the other end's value when the same
+            # end moves twice in a row (Illinois)
+            fa = np.where(same_b & (side == -1), fa / 2, fa)
+            fb = np.where(~same_b & (side == 1), fb / 2, fb)
+            b, fb = np.where(same_b, c, b), np.where(same_b, fc, fb)
+            a, fa = np.where(~same_b, c, a), np.where(~same_b, fc, fa)
+            side = np.where(same_b, -1, 1)
+            conv = zero | (b - a <= xtol * np.maximum(np.abs(c), 1.0)) | \
+                (np.abs(c - x) <= xtol * np.maximum(np.abs(c), 1.0))
+            x = np.where(done, x, c)
+            done |= conv
+            if done.all():
+                break
+        n_star = np.exp(x)
+        out[idx] = n_star
+        res[idx] = _pair_diff(sub, n_star.reshape(-1, 1), column, tsub)[:, 0]
+        above[idx] = np.where(below[idx] == "RL", "QW", "RL")
+    return Crossovers(out, below, above, res)
 
 
 def crossover_n(sc: Scenario, n_lo: float = 1.0, n_hi: float = 1e6) -> Crossover:
-    """The CPU count where the requester means of QW and RL are equal."""
-    lo_d, hi_d = _diff(sc, n_lo), _diff(sc, n_hi)
-    below = "RL" if lo_d > 0 else "QW"
-    above = "RL" if hi_d > 0 else "QW"
-    if math.isinf(lo_d) and math.isinf(hi_d):
+    """The CPU count where the requester means of QW and RL are equal.
+
+    Found by :func:`crossovers_n` (the vectorised numeric path); where the wake-up is a
+    point mass and D >= 1 the cached closed form of :func:`crossover_symbolic` is checked
+    against it and, when it agrees, reported (exact to rounding)."""
+    xs = crossovers_n([E.case(sc)], n_lo, n_hi)
+    n_star, below, above = float(xs.n_cpus[0]), str(xs.below[0]), str(xs.above[0])
+    if math.isinf(n_star):
         return Crossover(math.inf, "unbounded wait: QW never completes", "RL", "RL")
-    if np.sign(lo_d) == np.sign(hi_d):
+    if math.isnan(n_star):
         return Crossover(math.nan, f"none in [{n_lo:g}, {n_hi:g}]", below, above)
     dist = sc.wake_dist()
     ps = sc.params()
-    # closed form where the wake maximum is a constant (point mass) and D >= 1
     if len(dist.components) == 1 and dist.components[0].kind == "point":
         for regime in ("slowest", "lock"):
             expr = crossover_symbolic(regime)
-            n_star = _fixed_point(sc, ps, expr, n_hi)
-            if math.isfinite(n_star) and n_star * ps["dirty_fraction"] >= 1 and n_lo <= n_star <= n_hi:
-                res = _diff(sc, n_star)
-                scale = float(evaluate(sc, [n_star])["requester_mean_ns"].max())
+            n_cf = _fixed_point(sc, ps, expr, n_star)
+            if math.isfinite(n_cf) and n_cf * ps["dirty_fraction"] >= 1 and n_lo <= n_cf <= n_hi \
+                    and abs(n_cf - n_star) <= 1e-6 * n_star:
+                res = _diff(sc, n_cf)
+                scale = float(evaluate(sc, [n_cf])["requester_mean_ns"].max())
                 if abs(res) <= 1e-6 * scale:
-                    return Crossover(n_star, f"closed form ({regime} regime)", below, above, expr, res)
-    f = lambda x: _diff(sc, math.exp(x))
-    x = optimize.brentq(f, math.log(n_lo), math.log(n_hi), xtol=1e-10, rtol=1e-12)
-    n_star = math.exp(x)
-    return Crossover(n_star, "numeric (brentq)", below, above, None, _diff(sc, n_star))
+                    return Crossover(n_cf, f"closed form ({regime} regime)", below, above, expr, res)
+    return Crossover(n_star, "numeric (vectorised regula falsi on log N)", below, above, None,
+                     float(xs.residual[0]))
+
+
+def _diff(sc: Scenario, n: float) -> float:
+    df = evaluate(sc, [n])
+    q = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"][0]
+    r = df.filter(pl.col("strategy") == "RL")["requester_mean_ns"][0]
+    return float(q - r)
 
 
 def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:

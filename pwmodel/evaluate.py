@@ -8,12 +8,14 @@ Returns polars frames with the unit in every column name.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 import polars as pl
+import sympy as sp
 
 from pwmodel import machine as M
 from pwmodel import params as P
@@ -93,7 +95,7 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
         if what == "emax":
             new = np.atleast_1d(np.asarray(dist.expected_max_ns(grid), dtype=float))
         else:
-            new = np.array([dist.quantile_of_max_ns(q, float(x)) for x in grid])
+            new = np.atleast_1d(np.asarray(dist.quantile(q ** (1.0 / grid)), dtype=float))
         have = np.concatenate([have, new])
         if len(_TABLES) > 512:
             _TABLES.clear()
@@ -161,6 +163,21 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
     return vals
 
 
+@functools.lru_cache(maxsize=64)
+def model_exprs(qw_config: str, rl_config: str) -> dict[str, sp.Expr]:
+    """The fan-out expressions behind :func:`metric_arrays`, built once per configuration
+    pair (building them costs far more than evaluating them)."""
+    return {
+        "qw_mean": F.qw_mean_expr(), "rl_mean": F.rl_mean_expr(),
+        "qw_p99": F.qw_p99_expr(), "rl_p99": F.rl_p99_expr(),
+        "qw_victim": F.qw_victim_expr(), "rl_victim": F.rl_victim_mean_expr(),
+        "qw_victim_worst": F.qw_victim_worst_expr(), "rl_victim_worst": F.rl_victim_worst_expr(),
+        "tax_qw": FP.tax_expr(qw_config), "tax_rl": FP.tax_expr(rl_config),
+        "extra_rl": F.contention.local_op_extra_expr(F.X.c2c_mean_ns),
+        "qw_cpu": F.qw_cpu_expr(), "rl_cpu": F.rl_cpu_expr(),
+    }
+
+
 def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool,
                   qw_config: str, rl_config: str,
                   need: Sequence[str] = METRICS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -174,6 +191,7 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
     """
     zeros = np.zeros(shape)
     v_rl = {**v, "local_rate_hz": 0.0} if idle else v
+    ex = model_exprs(qw_config, rl_config)
 
     def ev(expr, vals=v) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -182,26 +200,154 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
     want = set(need)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if "requester_mean_ns" in want:
-        out["requester_mean_ns"] = (ev(F.qw_mean_expr()), ev(F.rl_mean_expr(), v_rl))
+        out["requester_mean_ns"] = (ev(ex["qw_mean"]), ev(ex["rl_mean"], v_rl))
     if "requester_p99_ns" in want:
-        out["requester_p99_ns"] = (ev(F.qw_p99_expr()), ev(F.rl_p99_expr(), v_rl))
+        out["requester_p99_ns"] = (ev(ex["qw_p99"]), ev(ex["rl_p99"], v_rl))
     if "victim_mean_ns" in want:
         out["victim_mean_ns"] = ((zeros, zeros) if idle else
-                                 (ev(F.qw_victim_expr()), ev(F.rl_victim_mean_expr())))
+                                 (ev(ex["qw_victim"]), ev(ex["rl_victim"])))
     if "victim_worst_ns" in want:
         out["victim_worst_ns"] = ((zeros, zeros) if idle else
-                                  (ev(F.qw_victim_worst_expr()), ev(F.rl_victim_worst_expr())))
+                                  (ev(ex["qw_victim_worst"]), ev(ex["rl_victim_worst"])))
     if want & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
         lam_r, lam_l, n = v["remote_rate_hz"], v["local_rate_hz"], v["n_cpus"]
-        tax_qw, tax_rl = ev(FP.tax_expr(qw_config)), ev(FP.tax_expr(rl_config))
-        extra_rl = ev(F.contention.local_op_extra_expr(F.X.c2c_mean_ns))
-        qw_cpu, rl_cpu = ev(F.qw_cpu_expr()), ev(F.rl_cpu_expr(), v_rl)
+        tax_qw, tax_rl = ev(ex["tax_qw"]), ev(ex["tax_rl"])
+        extra_rl = ev(ex["extra_rl"])
+        qw_cpu, rl_cpu = ev(ex["qw_cpu"]), ev(ex["rl_cpu"], v_rl)
         out["cpu_time_ns"] = (qw_cpu, rl_cpu)
         out["fastpath_tax_ns"] = (tax_qw, tax_rl)
         out["fastpath_extra_ns"] = (zeros, extra_rl)
         out["cpu_load_cpus"] = ((lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9,  # type: ignore[operator]
                                 (lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)  # type: ignore[operator]
     return {k: out[k] for k in need if k in out}
+
+
+# ---- many scenarios at once ------------------------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    """One scenario with resolved (possibly moved) parameter values, for batch evaluation.
+    ``c2c_scale`` multiplies every core-to-core latency of the machine (variance by its
+    square)."""
+
+    sc: Scenario
+    ps: P.ParamSet
+    c2c_scale: float = 1.0
+
+    @property
+    def dist(self) -> LatencyDist:
+        return self.sc.wake_dist(self.ps)
+
+
+def case(sc: Scenario, overrides: Mapping[str, float] | None = None, c2c_scale: float = 1.0,
+         ps: P.ParamSet | None = None) -> Case:
+    """A :class:`Case` of ``sc`` with ``overrides`` applied on top of its own parameters."""
+    base = ps or sc.params()
+    return Case(sc, base.with_overrides(overrides or {}, source="moved"), float(c2c_scale))
+
+
+class WakeTables:
+    """Order statistics of the cases' wake-up distributions, stacked for vectorised lookup
+    (each distinct distribution's table is computed once, see :func:`emax_of`)."""
+
+    def __init__(self, cases: Sequence[Case], d_max: float) -> None:
+        self.dists = [c.dist for c in cases]
+        sigs: dict[tuple, int] = {}
+        self.row = np.array([sigs.setdefault(d.signature(), len(sigs)) for d in self.dists])
+        uniq: list[LatencyDist] = [None] * len(sigs)  # type: ignore[list-item]
+        for d, r in zip(self.dists, self.row):
+            uniq[r] = d
+        tabs = [_table(d, "emax", 0.0, max(d_max, 2.0))[1] for d in uniq]
+        self.k = tabs[0].size
+        self.emax_tab = np.stack([t[:self.k] for t in tabs])
+        self.inf = np.isinf(self.emax_tab).any(axis=1)
+        self.min_ns = np.array([d.support()[0] for d in self.dists])
+        self.min_ns = np.where(np.isfinite(self.min_ns), self.min_ns, 0.0)
+        self.mean_ns = np.array([d.mean_ns() for d in self.dists])
+
+    def subset(self, rows: np.ndarray) -> "WakeTables":
+        """The tables of the cases ``rows`` (shared arrays, no recomputation)."""
+        t = object.__new__(WakeTables)
+        t.dists = [self.dists[i] for i in rows]
+        t.row, t.k, t.emax_tab, t.inf = self.row[rows], self.k, self.emax_tab, self.inf
+        t.min_ns, t.mean_ns = self.min_ns[rows], self.mean_ns[rows]
+        return t
+
+    def emax(self, d: np.ndarray) -> np.ndarray:
+        """E[max of d draws] for each case (rows of ``d``), as :func:`emax_of`."""
+        r = self.row
+        x = np.log2(np.maximum(d, 1.0)) * _PER_OCTAVE
+        i = np.clip(np.floor(x).astype(np.int64), 0, self.k - 2)
+        i = np.minimum(i, self.k - 2)
+        rr = np.broadcast_to(r.reshape(-1, *([1] * (d.ndim - 1))), d.shape)
+        lo, hi = self.emax_tab[rr, i], self.emax_tab[rr, i + 1]
+        with np.errstate(invalid="ignore"):
+            out = lo + (x - i) * (hi - lo)
+        out = np.where(x >= self.k - 1, self.emax_tab[rr, self.k - 1], out)
+        return np.where(self.inf[rr], math.inf, out)
+
+
+def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None = None,
+                 need_qmax: bool = False) -> dict[str, np.ndarray]:
+    """Symbol values for K cases x M CPU counts: parameters as (K, 1) columns, the
+    topology and wake-up quantities as (K, M) arrays. ``n`` is (M,) or (K, M)."""
+    k = len(cases)
+    n2 = np.asarray(n, dtype=float)
+    n2 = np.broadcast_to(n2 if n2.ndim == 2 else n2.reshape(1, -1), (k, n2.shape[-1]))
+    _n_array(n2.ravel())
+    v: dict[str, np.ndarray] = {name: np.array([c.ps.values[name] for c in cases]).reshape(k, 1)
+                                for name in P.PARAMS}
+    v["n_cpus"] = n2
+    c2c = {key: np.empty(n2.shape) for key in ("c2c_mean_ns", "c2c_max_ns", "c2c_var_ns2",
+                                               "c2c_nbr_ns")}
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(cases):
+        groups.setdefault(id(c.sc.machine), []).append(i)
+    scale = np.array([c.c2c_scale for c in cases]).reshape(k, 1)
+    for rows in groups.values():
+        m = cases[rows[0]].sc.machine
+        nr = n2[rows]
+        c2c["c2c_mean_ns"][rows] = m.mean_c2c_ns(nr)
+        c2c["c2c_max_ns"][rows] = m.max_c2c_ns(nr)
+        c2c["c2c_var_ns2"][rows] = m.var_c2c_ns2(nr)
+        c2c["c2c_nbr_ns"][rows] = m.neighbour_c2c_ns(nr)
+    v["c2c_mean_ns"] = c2c["c2c_mean_ns"] * scale
+    v["c2c_max_ns"] = c2c["c2c_max_ns"] * scale
+    v["c2c_nbr_ns"] = c2c["c2c_nbr_ns"] * scale
+    v["c2c_var_ns2"] = c2c["c2c_var_ns2"] * scale ** 2
+    dirty = v["dirty_fraction"] * n2
+    tables = tables or WakeTables(cases, float(dirty.max()))
+    v["wake_emax_ns"] = tables.emax(dirty)
+    if need_qmax:
+        v["wake_qmax_ns"] = np.stack([qmax_of(d, row) for d, row in zip(tables.dists, dirty)])
+    else:
+        v["wake_qmax_ns"] = np.full(n2.shape, np.nan)
+    v["wake_min_ns"] = tables.min_ns.reshape(k, 1)
+    v["wake_mean_ns"] = tables.mean_ns.reshape(k, 1)
+    return v
+
+
+def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = METRICS,
+                  tables: WakeTables | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(QW, RL) arrays of shape (K, M) of each metric in ``need`` for K cases at M CPU
+    counts, in one vectorised call per (configuration pair, idle) group; the same recipe
+    (:func:`metric_arrays`) as :func:`evaluate`."""
+    v = batch_values(cases, n, tables, need_qmax="requester_p99_ns" in need)
+    shape = v["n_cpus"].shape
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(cases):
+        groups.setdefault((*c.sc.configs, c.sc.isolation == "idle"), []).append(i)
+    if len(groups) == 1:
+        (qc, rc, idle), = groups
+        return metric_arrays(v, shape, idle=idle, qw_config=qc, rl_config=rc, need=need)
+    out = {m: (np.empty(shape), np.empty(shape)) for m in need}
+    for (qc, rc, idle), rows in groups.items():
+        sub = {key: (x[rows] if np.ndim(x) == 2 else x) for key, x in v.items()}
+        part = metric_arrays(sub, (len(rows), shape[1]), idle=idle, qw_config=qc, rl_config=rc,
+                             need=need)
+        for m, (q, r) in part.items():
+            out[m][0][rows] = q
+            out[m][1][rows] = r
+    return out
 
 
 def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:

@@ -44,6 +44,8 @@ import numpy as np
 
 from pwmodel.errors import PwmodelError
 
+_NBR_CUM: dict[tuple, np.ndarray] = {}
+
 FORMAT = "pwmodel-machine"
 VERSION = 1
 PREEMPT_MODELS = ("none", "voluntary", "full", "lazy", "rt")
@@ -183,6 +185,24 @@ class Machine:
         take a shared lock in CPU order."""
         n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
         top = int(n.max())
+        cum = self._neighbour_cum(top)
+        if n.size >= 4096 and np.all(n == np.floor(n)) and n.min() >= 1:
+            # one gather from a table over 1..top (same values as the general form)
+            m = np.arange(1.0, top + 1.0)
+            tab = np.where(m > 1, cum[(m - 1).astype(np.int64)] / np.maximum(m - 1, 1), 0.0)
+            return tab[n.astype(np.int64) - 1]
+        idx = np.clip(n.astype(np.int64) - 1, 0, cum.size - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(n > 1, cum[idx] / np.maximum(n - 1, 1), 0.0)
+        return out
+
+    def _neighbour_cum(self, top: int) -> np.ndarray:
+        """Cumulative neighbour c2c over pairs (k-1, k), k = 1..top-1 (0 first), memoised
+        per topology (the same values as computing it afresh)."""
+        key = (tuple((lv.size, lv.c2c_ns) for lv in self.levels), max(top, 2))
+        have = _NBR_CUM.get(key)
+        if have is not None:
+            return have
         k = np.arange(1, max(top, 2), dtype=np.int64)      # pair (k-1, k), k = 1..top-1
         c = np.full(k.shape, self.levels[-1].c2c_ns)
         span = 1
@@ -195,15 +215,10 @@ class Machine:
         if self.levels and len(self.levels) == 1:
             c[:] = self.levels[0].c2c_ns
         cum = np.concatenate([[0.0], np.cumsum(c)])
-        if n.size >= 4096 and np.all(n == np.floor(n)) and n.min() >= 1:
-            # one gather from a table over 1..top (same values as the general form)
-            m = np.arange(1.0, top + 1.0)
-            tab = np.where(m > 1, cum[(m - 1).astype(np.int64)] / np.maximum(m - 1, 1), 0.0)
-            return tab[n.astype(np.int64) - 1]
-        idx = np.clip(n.astype(np.int64) - 1, 0, cum.size - 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(n > 1, cum[idx] / np.maximum(n - 1, 1), 0.0)
-        return out
+        if len(_NBR_CUM) > 64:
+            _NBR_CUM.clear()
+        _NBR_CUM[key] = cum
+        return cum
 
     def _var_direct(self, n: np.ndarray) -> np.ndarray:
         counts = self.class_counts(n)
