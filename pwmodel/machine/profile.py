@@ -198,11 +198,11 @@ class Machine:
 
     def _neighbour_cum(self, top: int) -> np.ndarray:
         """Cumulative neighbour c2c over pairs (k-1, k), k = 1..top-1 (0 first), memoised
-        per topology (the same values as computing it afresh)."""
-        key = (tuple((lv.size, lv.c2c_ns) for lv in self.levels), max(top, 2))
+        per topology, extended on demand (the same values as computing it afresh)."""
+        key = tuple((lv.size, lv.c2c_ns) for lv in self.levels)
         have = _NBR_CUM.get(key)
-        if have is not None:
-            return have
+        if have is not None and have.size >= max(top, 2):
+            return have[:max(top, 2)]     # a prefix of the cumulative sum is the same sum
         k = np.arange(1, max(top, 2), dtype=np.int64)      # pair (k-1, k), k = 1..top-1
         c = np.full(k.shape, self.levels[-1].c2c_ns)
         span = 1
