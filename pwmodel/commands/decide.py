@@ -1,40 +1,163 @@
-"""`pwmodel decide`: winner and margin per CPU count, and the crossover, for one scenario."""
+"""`pwmodel decide`: winner and margin per CPU count, and the crossover, for one scenario,
+each number with its interval over the parameters' intervals (pwmodel.uncertainty).
+
+``--json`` prints one JSON object::
+
+    {"machine": ..., "isolation": ..., "preempt_model": ..., "callsite": ...,
+     "objective": ..., "unit": "ns", "strategies": ["QW", "RL"],
+     "rows": [{"n_cpus": 1, "qw_ns": ..., "rl_ns": ..., "qw_low_ns": ..., "qw_high_ns": ...,
+               "rl_low_ns": ..., "rl_high_ns": ..., "winner": "RL", "ratio": ...,
+               "qw_dominant": "<parameter>", "rl_dominant": "<parameter>"}, ...],
+     "crossover": {"n_cpus": ..., "low": ..., "high": ..., "below": "RL", "above": "QW",
+                   "beyond_modelled": false, "n_max": 1024, "dominant": ..., "method": ...,
+                   "text": "18 CPUs (RL faster below, QW above)"},
+     "intervals": {"method": ..., "inputs": [{"name", "value", "low", "high", "source"}]}}
+
+Keys end in the objective's unit (``_ns``; ``_cpus`` for cpu_load). Numbers that do not
+exist are null: no crossover, an unbounded latency, or a crossover (or an end of its
+interval) beyond the largest CPU count asked for (``n_max``), where ``text`` says
+"> 1024 (RL faster at every size modelled)" instead of an extrapolated count.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pwmodel import decide as DC, fmt, machine as M
+import json
+import math
+
 from pwmodel.commands._common import add_param_option, n_list, overrides
-from pwmodel.evaluate import Scenario
-from pwmodel.models import callsite, wakeup
+
+# kept here (not imported from the model) so that `pwmodel --help` stays light
+OBJECTIVE_NAMES = ("requester_mean", "requester_p99", "victim_mean", "victim_worst", "cpu_time",
+                   "fastpath_tax", "cpu_load")
+STRATEGIES = ("QW", "RL")
+INTERVAL_METHOD = ("envelope over the inputs' intervals: one at a time, directed corners and a "
+                   "Latin hypercube of 32 settings (pwmodel.uncertainty)")
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _within(x: float, n_max: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) and x <= n_max else None
+
+
+def result(args: argparse.Namespace) -> dict:
+    """The decision as one JSON-ready mapping (see the module docstring)."""
+    import numpy as np
+
+    from pwmodel import decide as DC, fmt, machine as M, uncertainty as U
+    from pwmodel.evaluate import Scenario
+    m = M.get(args.machine)
+    sc = Scenario(m, args.isolation, args.preempt_model, args.callsite, overrides=overrides(args))
+    col = DC.check_objective(args.objective)
+    unit = col.rsplit("_", 1)[1]
+    n = np.asarray(n_list(args.n_cpus), dtype=float)
+    n_max = float(max(n.max(), 1))
+    plan = U.Plan(sc, n_draws=args.draws)
+    bands = U.metric_bands(plan, n, [col])
+    rows = []
+    for j, nn in enumerate(n):
+        row: dict[str, object] = {"n_cpus": int(nn) if nn == round(nn) else float(nn)}
+        vals = {}
+        for s in STRATEGIES:
+            b = bands[(col, s)]
+            k = s.lower()
+            vals[s] = float(b.value[j])
+            row[f"{k}_{unit}"] = _num(b.value[j])
+            row[f"{k}_low_{unit}"] = _num(b.low[j])
+            row[f"{k}_high_{unit}"] = _num(b.high[j])
+            row[f"{k}_dominant"] = b.dominant[j]
+        best = min(vals.values())
+        winners = [s for s, v in vals.items() if v == best or np.isclose(v, best, rtol=1e-12, atol=0)]
+        row["winner"] = winners[0] if len(winners) == 1 else "tie"
+        worst = max(vals.values())
+        row["ratio"] = _num(worst / best) if best > 0 else None
+        rows.append(row)
+    xo = None
+    if unit in ("ns", "cpus") and args.objective != "fastpath_tax":
+        cb = U.crossover_band(plan, args.objective)
+        beyond = math.isfinite(cb.n_cpus) and cb.n_cpus > n_max
+        if math.isnan(cb.n_cpus) and cb.below == cb.above == "RL":
+            beyond = True
+        xo = {"n_cpus": _within(cb.n_cpus, n_max), "low": _within(cb.low, n_max),
+              "high": _within(cb.high, n_max), "below": cb.below, "above": cb.above,
+              "beyond_modelled": bool(beyond), "n_max": int(n_max),
+              "unbounded": bool(math.isinf(cb.n_cpus)),
+              "dominant": cb.dominant,
+              "method": ("vectorised regula falsi on log N (decide.crossovers_n)"),
+              "text": fmt.crossover(cb.n_cpus, cb.below, cb.above, n_max=int(n_max), long=True),
+              "interval_text": _interval_text(cb, int(n_max))}
+    return {
+        "machine": m.name, "isolation": sc.isolation, "preempt_model": sc.preempt,
+        "callsite": sc.callsite, "objective": args.objective, "unit": unit,
+        "strategies": list(STRATEGIES), "rows": rows,
+        "crossover": xo if xo is not None else {"n_cpus": None, "low": None, "high": None},
+        "intervals": {"method": INTERVAL_METHOD,
+                      "inputs": [{"name": s.name, "value": s.value, "low": s.low, "high": s.high,
+                                  "source": s.source} for s in plan.spreads]},
+    }
+
+
+def _interval_text(cb, n_max: int) -> str:
+    from pwmodel import fmt
+
+    def end(x: float) -> str:
+        if math.isnan(x):
+            return "none"
+        return f"> {n_max}" if x > n_max else fmt.cpus(x)
+    if math.isnan(cb.low) and math.isnan(cb.high):
+        return "no crossover anywhere in the intervals"
+    if cb.low > n_max:
+        return f"> {n_max} throughout"
+    return f"{end(cb.low)} to {end(cb.high)}"
 
 
 def _run(args: argparse.Namespace) -> int:
-    m = M.get(args.machine)
-    sc = Scenario(m, args.isolation, args.preempt_model, args.callsite, overrides=overrides(args))
-    df = DC.compare(sc, n_list(args.n_cpus), [args.objective])
-    unit = DC.OBJECTIVES[args.objective].rsplit("_", 1)[1]
-    print(f"machine {m.name}, call site {args.callsite}, isolation {args.isolation}, "
-          f"preemption {sc.preempt}, objective {args.objective} [{unit}]")
-    print(f"{'n_cpus':>7} {'QW':>12} {'RL':>12} {'winner':>6} {'ratio':>8}")
-    for r in df.iter_rows(named=True):
-        q, rl = r["qw"], r["rl"]
-        col = DC.OBJECTIVES[args.objective]
-        print(f"{int(r['n_cpus']):>7} {fmt.value(q, col):>12} {fmt.value(rl, col):>12} "
-              f"{r['winner']:>6} {fmt.ratio(r['ratio']):>8}")
-    if args.objective == "requester_mean":
-        c = DC.crossover_n(sc)
-        print(f"crossover N*: {fmt.crossover(c.n_cpus, c.below, c.above, long=True)}; {c.method}")
+    from pwmodel import fmt
+    out = result(args)
+    if args.json:
+        print(json.dumps(out, allow_nan=False))
+        return 0
+    unit = out["unit"]
+    print(f"machine {out['machine']}, call site {out['callsite']}, isolation {out['isolation']}, "
+          f"preemption {out['preempt_model']}, objective {out['objective']} [{unit}]")
+    col = f"x_{unit}"
+    print(f"{'n_cpus':>7} {'QW':>10} {'QW interval':>21} {'RL':>10} {'RL interval':>21} "
+          f"{'winner':>6} {'ratio':>7}")
+
+    def v(x):
+        return fmt.value(x, col) if x is not None else "unbounded"
+    for r in out["rows"]:
+        qi = f"{v(r[f'qw_low_{unit}'])} - {v(r[f'qw_high_{unit}'])}"
+        ri = f"{v(r[f'rl_low_{unit}'])} - {v(r[f'rl_high_{unit}'])}"
+        ratio = fmt.ratio(r["ratio"]) if r["ratio"] is not None else "-"
+        print(f"{r['n_cpus']:>7} {v(r[f'qw_{unit}']):>10} {qi:>21} {v(r[f'rl_{unit}']):>10} "
+              f"{ri:>21} {r['winner']:>6} {ratio:>7}")
+    xo = out["crossover"]
+    if "text" in xo:
+        dom = f"; dominated by {xo['dominant']}" if xo["dominant"] else ""
+        print(f"crossover N*: {xo['text']}; interval {xo['interval_text']}{dom}")
+    print("intervals: " + out["intervals"]["method"] + "; inputs: "
+          + ", ".join(i["name"] for i in out["intervals"]["inputs"]))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decide", help="which strategy wins, by how much, and the crossover")
     p.add_argument("--machine", default="intel-xeon-8375c-2s", help="bundled name or profile path")
-    p.add_argument("--isolation", default="nohz_other", help=", ".join(wakeup.ISOLATION))
-    p.add_argument("--preempt-model", default=None, help=", ".join(wakeup.PREEMPT_MODELS))
-    p.add_argument("--callsite", default="lru_add_drain", help=", ".join(callsite.CALLSITES))
-    p.add_argument("--objective", default="requester_mean", help=", ".join(DC.OBJECTIVES))
+    p.add_argument("--isolation", default="nohz_other",
+                   help="idle, busy_other, isolcpus_other, nohz_other, nohz_fifo_dlserver, "
+                        "nohz_fifo_throttle, nohz_fifo_none")
+    p.add_argument("--preempt-model", default=None, help="none, voluntary, full, lazy, rt")
+    p.add_argument("--callsite", default="lru_add_drain", help="a call site (pwmodel.models.callsite)")
+    p.add_argument("--objective", default="requester_mean", help=", ".join(OBJECTIVE_NAMES))
     p.add_argument("--n-cpus", default="1-1024", help="'1,8,64' or '1-1024' (powers of two)")
+    p.add_argument("--draws", type=int, default=32,
+                   help="Latin-hypercube settings for the intervals (0: corners only)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_option(p)
     p.set_defaults(func=_run)

@@ -1,0 +1,123 @@
+"""The vectorised paths (batch metrics, crossovers, intervals) against the slow ones, and
+`pwmodel decide --json`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize
+
+from pwmodel import decide as D
+from pwmodel import evaluate as E
+from pwmodel import machine as M
+from pwmodel import uncertainty as U
+
+ROOT = Path(__file__).resolve().parents[1]
+XEON = M.get("intel-xeon-8375c-2s")
+EPYC = M.get("amd-epyc-7r13-2s")
+
+
+def _slow_diff(sc: E.Scenario, n: float) -> float:
+    df = E.evaluate(sc, [n])
+    q = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"][0]
+    r = df.filter(pl.col("strategy") == "RL")["requester_mean_ns"][0]
+    return float(q - r)
+
+
+CELLS = [(XEON, "nohz_other", {}), (EPYC, "idle", {}), (XEON, "busy_other", {"p_wakeup_preempt": 0.9}),
+         (EPYC, "nohz_other", {"dirty_fraction": 0.25, "item_drain_ns": 120.0})]
+
+
+def test_batch_metrics_equal_evaluate_cell_by_cell():
+    n = np.array([1.0, 3.0, 16.0, 100.0, 1024.0])
+    cases = [E.case(E.Scenario(m, iso, overrides=ov or None)) for m, iso, ov in CELLS]
+    out = E.batch_metrics(cases, n)
+    for k, c in enumerate(cases):
+        df = E.evaluate(c.sc, n)
+        for col in E.METRICS:
+            for s, arr in zip(("QW", "RL"), out[col]):
+                ref = df.filter(pl.col("strategy") == s)[col].to_numpy()
+                np.testing.assert_allclose(arr[k], ref, rtol=1e-12, atol=1e-12, err_msg=f"{k} {col} {s}")
+
+
+def test_vectorised_crossovers_equal_brentq_on_the_slow_path():
+    cases = [E.case(E.Scenario(m, iso, overrides=ov or None)) for m, iso, ov in CELLS]
+    xs = D.crossovers_n(cases)
+    for k, c in enumerate(cases):
+        x = optimize.brentq(lambda t: _slow_diff(c.sc, math.exp(t)), 0.0,
+                            math.log(float(xs.n_cpus[k])) + 0.2, xtol=1e-12)
+        assert float(xs.n_cpus[k]) == pytest.approx(math.exp(x), rel=1e-9)
+        assert abs(_slow_diff(c.sc, float(xs.n_cpus[k]))) < 1e-6 * abs(_slow_diff(c.sc, 1.0))
+        # the same number printed either way
+        assert f"{float(xs.n_cpus[k]):.4g}" == f"{math.exp(x):.4g}"
+        assert xs.below[k] == "RL" and xs.above[k] == "QW"
+
+
+def test_no_crossover_and_unbounded_cases():
+    fifo = E.case(E.Scenario(XEON, "nohz_fifo_none"))
+    # everything dirty but costless RL (no crossover: RL wins at every N in range)
+    xs = D.crossovers_n([fifo, E.case(E.Scenario(XEON, "nohz_fifo_dlserver"))], n_hi=1024)
+    assert math.isinf(xs.n_cpus[0]) and xs.below[0] == "RL"
+    assert math.isnan(xs.n_cpus[1]) and xs.below[1] == xs.above[1] == "RL"
+
+
+def test_interval_holds_every_evaluated_setting_and_names_the_dominant_input():
+    sc = E.Scenario(EPYC, "idle")
+    plan = U.Plan(sc, n_draws=8)
+    n = np.array([4.0, 64.0])
+    b = U.metric_bands(plan, n, ["requester_mean_ns"])[("requester_mean_ns", "QW")]
+    assert np.all(b.low <= b.value) and np.all(b.value <= b.high) and np.all(b.low < b.high)
+    # every one-at-a-time setting lies inside, checked through evaluate() itself
+    for setting in plan.oat[:10]:
+        v = E.evaluate(E.Scenario(EPYC, "idle", overrides=setting), n)
+        q = v.filter(pl.col("strategy") == "QW")["requester_mean_ns"].to_numpy()
+        assert np.all(q >= b.low * (1 - 1e-12)) and np.all(q <= b.high * (1 + 1e-12))
+    # an idle target's wait is the deep-state exit with probability p_deep_idle (0..1)
+    assert b.dominant[0] == "p_deep_idle"
+    # fixing that input (an override drops its interval) narrows the band
+    plan2 = U.Plan(E.Scenario(EPYC, "idle", overrides={"p_deep_idle": 0.5}), n_draws=8)
+    b2 = U.metric_bands(plan2, n, ["requester_mean_ns"])[("requester_mean_ns", "QW")]
+    assert np.all(b2.high - b2.low < b.high - b.low)
+
+
+def _decide_json(*extra: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "pwmodel", "decide", "--json", "--draws", "4", *extra],
+                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("\n") == 1        # one JSON object on one line
+    return json.loads(r.stdout)
+
+
+def test_decide_json_rows_and_crossover():
+    out = _decide_json("--machine", "intel-xeon-8375c-2s", "--isolation", "nohz_other")
+    rows = out["rows"]
+    assert [r["n_cpus"] for r in rows] == [2 ** k for k in range(11)]
+    for r in rows:
+        for k in ("n_cpus", "qw_ns", "rl_ns", "qw_low_ns", "qw_high_ns", "rl_low_ns", "rl_high_ns",
+                  "winner"):
+            assert k in r
+        assert r["qw_low_ns"] <= r["qw_ns"] <= r["qw_high_ns"]
+        assert r["rl_low_ns"] <= r["rl_ns"] <= r["rl_high_ns"]
+        assert r["winner"] == ("RL" if r["rl_ns"] < r["qw_ns"] else "QW")
+    xo = out["crossover"]
+    assert set(xo) >= {"n_cpus", "low", "high"}
+    assert xo["low"] <= xo["n_cpus"] <= (xo["high"] if xo["high"] is not None else math.inf)
+    for r in rows:   # the rows change winner at the crossover
+        assert r["winner"] == (xo["below"] if r["n_cpus"] < xo["n_cpus"] else xo["above"])
+
+
+def test_decide_json_crossover_beyond_the_modelled_range_is_not_a_number():
+    out = _decide_json("--machine", "amd-epyc-7r13-2s", "--isolation", "nohz_fifo_dlserver")
+    xo = out["crossover"]
+    assert xo["n_cpus"] is None and xo["beyond_modelled"] is True
+    assert xo["text"] == "> 1024 (RL faster at every size modelled)"
+    assert all(r["winner"] == "RL" for r in out["rows"])
