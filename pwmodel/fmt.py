@@ -30,7 +30,6 @@ N_MAX = 1024            # largest CPU count the tables and verdicts model
 UNBOUNDED = "unbounded"
 UNDEFINED = "undefined"
 
-_RATE = ((1e3, 1.0, "Hz"), (1e6, 1e3, "kHz"), (math.inf, 1e6, "MHz"))
 
 
 def sig(x: float, digits: int = 3) -> str:
@@ -81,49 +80,77 @@ def time_unit(value_ns: float) -> tuple[float, int, str]:
 def time_ns(x: float) -> str:
     """A duration given in ns: '409 ns', '3.57 us', '1.51 ms', '0.95 s'; 'unbounded' for +inf."""
     x = float(x)
+    return number(x, "time")
+
+
+def _sig_decimals(v: float, digits: int = 3) -> int:
+    """Decimals that print ``v`` with ``digits`` significant digits (after rounding)."""
+    if v == 0 or not math.isfinite(v):
+        return 0
+    dec = max(digits - 1 - math.floor(math.log10(abs(v))), 0)
+    r = round(abs(v), dec)
+    if r > 0 and math.floor(math.log10(r)) > math.floor(math.log10(abs(v))):
+        dec = max(dec - 1, 0)
+    return dec
+
+
+_RATE_STEPS = ((1e3, 1.0, "Hz"), (1e6, 1e3, "kHz"), (math.inf, 1e6, "MHz"))
+
+
+def parts(x: float, kind: str) -> tuple[float, int, str]:
+    """(scale, decimals, unit suffix) of ``x`` printed as ``kind``: every formatted number
+    is ``f"{x / scale:.{decimals}f}" + suffix`` (the report's Recorder relies on it).
+
+    kinds: time (ns in), rate (Hz in), cpus (a count), share (1 = one CPU), load (CPUs'
+    worth of time), plain (3 significant digits)."""
+    x = float(x)
+    if kind == "time":
+        scale, dec, unit = time_unit(x)
+        return scale, dec, f" {unit}"
+    if kind == "rate":
+        if x == 0 or not math.isfinite(x):
+            return 1.0, 0, " Hz"
+        for hi, scale, unit in _RATE_STEPS:
+            dec = _sig_decimals(x / scale)
+            if round(abs(x) / scale, dec) * scale < hi:
+                return scale, dec, f" {unit}"
+        return 1e6, _sig_decimals(x / 1e6), " MHz"  # pragma: no cover
+    if kind == "cpus":
+        return 1.0, 0, ""
+    if kind == "share":
+        return 0.01, _sig_decimals(100 * x), " %"
+    if kind == "load":
+        return 1.0, _sig_decimals(x), " CPUs"
+    if kind == "plain":
+        return 1.0, _sig_decimals(x), ""
+    raise ValueError(f"unknown number kind '{kind}'")
+
+
+def number(x: float, kind: str) -> str:
+    """``x`` printed as ``kind`` (see :func:`parts`); 'unbounded' / 'undefined' if not finite."""
+    x = float(x)
     if not math.isfinite(x):
         return sig(x)
-    scale, dec, unit = time_unit(x)
+    scale, dec, suffix = parts(x, kind)
     s = f"{x / scale:.{dec}f}"
     if s.startswith("-") and float(s) == 0:
         s = s[1:]
-    return f"{s} {unit}"
+    return s + suffix
 
 
-def _scaled(x: float, steps, digits: int) -> str:
-    if math.isnan(x):
-        return UNDEFINED
-    if math.isinf(x):
-        return UNBOUNDED if x > 0 else "-" + UNBOUNDED
-    a = abs(x)
-    for hi, scale, unit in steps:
-        if a < hi and abs(float(sig(x / scale, digits))) * scale < hi:
-            return f"{sig(x / scale, digits)} {unit}"
-    hi, scale, unit = steps[-1]
-    return f"{sig(x / scale, digits)} {unit}"
-
-
-def rate_hz(x: float, digits: int = 3) -> str:
+def rate_hz(x: float) -> str:
     """A rate given in Hz: '2.25 kHz'."""
-    if x == 0:
-        return "0 Hz"
-    return _scaled(float(x), _RATE, digits)
+    return number(x, "rate")
 
 
 def cpus(x: float) -> str:
     """A CPU count as an integer: '13'."""
-    x = float(x)
-    if not math.isfinite(x):
-        return sig(x)
-    return f"{round(x):d}"
+    return number(x, "cpus")
 
 
-def share(x: float, digits: int = 3) -> str:
+def share(x: float) -> str:
     """A share of one CPU (1 = a whole CPU) as a percentage: '0.762 %'."""
-    x = float(x)
-    if not math.isfinite(x):
-        return sig(x)
-    return f"{sig(100 * x, digits)} %"
+    return number(x, "share")
 
 
 def ratio(x: float, digits: int = 3) -> str:
@@ -182,7 +209,7 @@ def value(x: float, column: str) -> str:
     if c.endswith("n_cpus") or c == "n" or c.endswith("_n"):
         return cpus(x)
     if c.endswith("_cpus"):                     # a load in CPUs' worth of time
-        return sig(x) + (" CPUs" if math.isfinite(x) else "")
+        return number(x, "load")
     if c.endswith("_hz"):
         return rate_hz(x)
     if c.endswith("_share"):
@@ -216,5 +243,5 @@ def frame(df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
     return df.select([c for c in cols]) if cols else df
 
 
-__all__ = ["N_MAX", "sig", "time_unit", "time_ns", "rate_hz", "cpus", "share", "ratio", "ratio_of",
+__all__ = ["N_MAX", "sig", "time_unit", "parts", "number", "time_ns", "rate_hz", "cpus", "share", "ratio", "ratio_of",
            "crossover", "value", "strip_unit", "frame"]

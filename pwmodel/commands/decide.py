@@ -143,6 +143,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"crossover N*: {xo['text']}; interval {xo['interval_text']}{dom}")
     print("intervals: " + out["intervals"]["method"] + "; inputs: "
           + ", ".join(i["name"] for i in out["intervals"]["inputs"]))
+    import textwrap
+
+    from pwmodel import machine as M, verdict as V
+    v = V.verdict(M.get(args.machine), args.isolation, args.at, args.callsite,
+                  preempt_model=args.preempt_model, overrides=overrides(args))
+    print()
+    print(textwrap.fill(V.paragraph(v), 79))
     return 0
 
 
@@ -159,5 +166,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--draws", type=int, default=32,
                    help="Latin-hypercube settings for the intervals (0: corners only)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--at", type=int, default=None,
+                   help="CPU count of the verdict paragraph (default: the machine's CPU count); "
+                        "rates from --param remote_rate_hz=... local_rate_hz=...")
     add_param_option(p)
     p.set_defaults(func=_run)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 
-from pwmodel import __version__
+from pwmodel import __version__, fmt
 from pwmodel.models import callsite as CS
 from pwmodel.models import wakeup as W
+from pwmodel.report import answer
 from pwmodel.report import measured as MS
 from pwmodel.report import results as R
 from pwmodel.report import tables
@@ -94,10 +95,12 @@ def q1(rec: Recorder, cfg: R.Config) -> list[str]:
 def _xo_cell(rec: Recorder, mname: str, iso: str, cfg: R.Config, flags: list[str]) -> str:
     x = R.crossover_n(mname, iso, None, cfg.callsite, cfg.overrides)
     below, above = R.crossover_sides(mname, iso, None, cfg.callsite, cfg.overrides)
-    if math.isnan(x) or math.isinf(x):
-        return f"{below} all"
-    s = rec.put(x, R.crossover_n, (mname, iso, None, cfg.callsite, cfg.overrides), 1.0, 0)
-    if (below, above) != ("RL", "QW"):
+    s = fmt.crossover(x, below, above)
+    if math.isfinite(x) and x <= fmt.N_MAX:
+        s = rec.put(x, R.crossover_n, (mname, iso, None, cfg.callsite, cfg.overrides), 1.0, 0)
+    else:
+        rec.lit(str(fmt.N_MAX))
+    if math.isfinite(x) and (below, above) != ("RL", "QW"):
         flags.append(f"{mname} {iso}: {below} below, {above} above")
         s += "*"
     return s
@@ -120,7 +123,10 @@ def q2(rec: Recorder, cfg: R.Config) -> list[str]:
                 "drained. Crossover N* = CPU count at which the mean requester "
                 "latency of QW equals that of RL (decide.crossover_n): RL is faster "
                 "below N*, QW above (its drains run in parallel, RL's are a sum). "
-                "'RL all' = RL faster at every N (QW waits for a starved kworker).")
+                f"'> {rec.lit(str(fmt.N_MAX))}' = RL faster at every size modelled; 'none' = "
+                "RL faster at every size (QW never completes: a SCHED_FIFO task on a "
+                "nohz_full CPU with neither fair server nor RT throttling starves the "
+                "kworker).")
     flags: list[str] = []
     out += _per_machine(rec, cfg, "isolation", cfg.isolations,
                         lambda iso, m: _xo_cell(rec, m, iso, cfg, flags))
@@ -341,7 +347,7 @@ def build_cover(cfg: R.Config) -> tuple[str, Recorder]:
                   "(pwlocks=1); QW = queue_work_on() + flush_work() (pwlocks=0). "
                   "Times in ns/us/ms as marked. Reproduce with:")
     lines += command(cfg).splitlines()
-    for part in (q1, q2, q3, q4, q5, q6, sources):
+    for part in (answer.section, q1, q2, q3, q4, q5, q6, sources):
         lines += part(rec, cfg)
     lines += ["", "Reproduce:"] + command(cfg).splitlines()
     return "\n".join(lines) + "\n", rec

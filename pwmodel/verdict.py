@@ -1,0 +1,364 @@
+"""The verdict: which strategy to use for one machine, call site, isolation level, CPU count
+and workload, the cost that decides it, and the parameter whose uncertainty could flip it.
+
+The three costs of :func:`pwmodel.evaluate.evaluate` are weighed in a fixed order, each
+step a comparison with a stated bound rather than a tuned weight:
+
+1. **Requester latency, when one strategy cannot keep up.** A caller issuing remote
+   drains at ``remote_rate_hz`` is busy a fraction rho = remote_rate_hz x requester mean
+   of its time. rho >= 1 (or an unbounded wait: a kworker that never runs) means that
+   strategy cannot sustain the stated drain rate; the other one is used.
+2. **Victim interruption, on isolated targets** (``wakeup.PROTECTED``). The isolated
+   task's worst interruption per drain is compared with its latency budget
+   (``budget_ns``, 20 us by default: the 5G RAN figure of
+   data/reference/pw_series_numbers.csv; the 50 us industrial-control budget is reported
+   beside it). If exactly one strategy keeps the task within the budget, it is used; if
+   both exceed it, the smaller interruption wins.
+3. **CPU share at the stated op rate.** Otherwise the lower total CPU load wins:
+   drains at ``remote_rate_hz`` times their CPU time, plus every CPU's local operations
+   at ``local_rate_hz`` times the fast-path tax (and, for RL, the misses and waits
+   remote holders cause).
+
+The requester-latency crossover N* (:func:`pwmodel.decide.crossover_n`) is reported
+beside the verdict: it is where the requester alone would switch strategy.
+
+Flip: every parameter with a plausible interval of kind ``assumption`` or ``fitted``
+(:meth:`pwmodel.params.ParamSet.ranged`) is moved alone to each end of its interval and
+the verdict re-taken at the same N. A parameter flips the verdict when the strategy
+changes at one end; among several, the one that moves the deciding cost's log ratio
+QW/RL the most is named. When none flips, the one that moves it most is named as the
+closest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import polars as pl
+
+from pwmodel import decide as D
+from pwmodel import fmt
+from pwmodel import machine as M
+from pwmodel.evaluate import Scenario, evaluate
+from pwmodel.models import wakeup as W
+
+REQUESTER = "requester latency"
+VICTIM = "victim interruption"
+CPU = "CPU share"
+BUDGET_QUANTITIES = (("5G RAN latency requirement", "5G RAN"),
+                     ("industrial automation response deadline", "industrial control"))
+
+
+@dataclass(frozen=True)
+class Flip:
+    """The parameter whose interval could flip the verdict (or comes closest)."""
+
+    name: str
+    low: float
+    high: float
+    kind: str
+    source: str
+    flips_at: str | None     # "low" / "high" end that flips the strategy; None: neither
+    margin: tuple[float, float]   # deciding log10 ratio QW/RL at the low and high end
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Which strategy to use and why (ns, Hz, CPUs)."""
+
+    machine: str
+    callsite: str
+    isolation: str
+    preempt: str
+    n_cpus: int
+    remote_rate_hz: float
+    local_rate_hz: float
+    strategy: str                  # "RL" or "QW"
+    deciding: str                  # REQUESTER, VICTIM or CPU
+    reason: str                    # the rule that fired, in words (no numbers)
+    budget_ns: float               # the budget used in step 2
+    values: Mapping[str, float]    # every number the paragraph prints (see NUMBER_KINDS)
+    crossover: D.Crossover
+    victim_exceeds_from: float     # smallest CPU count <= fmt.N_MAX where QW's worst
+                                   # interruption exceeds the budget (nan: none)
+    flip: Flip | None
+    margin: float                  # deciding log10(QW / RL); > 0: RL cheaper
+    victim_grows: bool = True      # QW's worst interruption larger at N_MAX than at 1
+
+    @property
+    def protected(self) -> bool:
+        return self.isolation in W.PROTECTED
+
+
+# kind of every value (pwmodel.fmt.number)
+NUMBER_KINDS = {
+    "qw_requester_ns": "time", "rl_requester_ns": "time",
+    "qw_victim_ns": "time", "rl_victim_ns": "time",
+    "qw_load_cpus": "load", "rl_load_cpus": "load",
+    "qw_share": "share", "rl_share": "share",
+    "qw_busy": "share", "rl_busy": "share",
+    "budget_ns": "time", "budget2_ns": "time",
+    "n_star": "cpus", "victim_from": "cpus", "n_cpus": "cpus",
+    "remote_rate_hz": "rate", "local_rate_hz": "rate", "drain_period_ns": "time",
+    "flip_low": "plain", "flip_high": "plain", "flip_value": "plain",
+}
+
+
+def budget_ns(quantity: str) -> float:
+    """A latency budget quoted in data/reference/pw_series_numbers.csv (us there, ns here)."""
+    from pwmodel.report.results import budget_ns as read
+    return read(quantity)
+
+
+def _pair(df: pl.DataFrame, col: str) -> tuple[float, float]:
+    q = float(df.filter(pl.col("strategy") == "QW")[col][0])
+    r = float(df.filter(pl.col("strategy") == "RL")[col][0])
+    return q, r
+
+
+def _log_ratio(q: float, r: float) -> float:
+    if math.isnan(q) or math.isnan(r):
+        return math.nan
+    if math.isinf(q) and not math.isinf(r):
+        return math.inf
+    if math.isinf(r) and not math.isinf(q):
+        return -math.inf
+    if q <= 0 and r <= 0:
+        return 0.0
+    if r <= 0:
+        return math.inf
+    if q <= 0:
+        return -math.inf
+    return math.log10(q / r)
+
+
+def decide_at(df: pl.DataFrame, isolation: str, remote_rate_hz: float, budget: float
+              ) -> tuple[str, str, str, float]:
+    """(strategy, deciding cost, rule in words, deciding log10 QW/RL) from one CPU count's
+    evaluate() rows, by the rule of the module docstring."""
+    qr, rr = _pair(df, "requester_mean_ns")
+    rho_q, rho_r = remote_rate_hz * qr * 1e-9, remote_rate_hz * rr * 1e-9
+    q_stuck, r_stuck = not (rho_q < 1), not (rho_r < 1)
+    if q_stuck != r_stuck:
+        win = "RL" if q_stuck else "QW"
+        why = ("QW never completes: the kworker never runs on this target" if math.isinf(qr)
+               else f"{'QW' if q_stuck else 'RL'} cannot keep up with the stated drain rate: "
+               "one drain takes longer than the time between drains")
+        return win, REQUESTER, why, _log_ratio(qr, rr)
+    if isolation in W.PROTECTED:
+        qv, rv = _pair(df, "victim_worst_ns")
+        q_ok, r_ok = qv <= budget, rv <= budget
+        if q_ok != r_ok:
+            win = "QW" if q_ok else "RL"
+            return win, VICTIM, f"only {win} keeps the isolated task within its budget", \
+                _log_ratio(qv, rv)
+        if not q_ok:
+            win = "RL" if rv < qv else "QW"
+            return win, VICTIM, f"both exceed the isolated task's budget and {win} less", \
+                _log_ratio(qv, rv)
+    ql, rl = _pair(df, "cpu_load_cpus")
+    win = "RL" if rl < ql else "QW"
+    pre = ("both keep the isolated task within its budget, so " if isolation in W.PROTECTED
+           else "the target is not isolated, so ")
+    return win, CPU, pre + f"the lower total CPU load decides: {win}", _log_ratio(ql, rl)
+
+
+def _scenario(m: M.Machine, isolation: str, preempt: str | None, callsite: str,
+              remote_rate_hz: float, local_rate_hz: float,
+              overrides: Mapping[str, float] | None) -> Scenario:
+    ov = {**dict(overrides or {}), "remote_rate_hz": float(remote_rate_hz),
+          "local_rate_hz": float(local_rate_hz)}
+    return Scenario(m, isolation, preempt, callsite, overrides=ov)
+
+
+def victim_growth(sc: Scenario, budget: float, n_max: int = fmt.N_MAX) -> tuple[float, bool]:
+    """(smallest CPU count 1..n_max at which QW's worst interruption exceeds ``budget``
+    (nan: none), whether it grows from N = 1 to n_max)."""
+    df = evaluate(sc, list(range(1, n_max + 1))).filter(pl.col("strategy") == "QW").sort("n_cpus")
+    w = df["victim_worst_ns"].to_numpy()
+    over = df.filter(pl.col("victim_worst_ns") > budget)["n_cpus"]
+    return (float(over[0]) if over.len() else math.nan), bool(w[-1] > w[0] * (1 + 1e-9))
+
+
+def flip_parameter(sc: Scenario, n_cpus: int, strategy: str, budget: float) -> Flip | None:
+    """The ranged parameter that flips the verdict at ``n_cpus`` (or comes closest)."""
+    ps = sc.params()
+    ranged = ps.ranged(("assumption", "fitted"))
+    base_ov = dict(sc.overrides or {})
+    _, _, _, m0 = decide_at(evaluate(sc, [n_cpus]), sc.isolation, ps["remote_rate_hz"], budget)
+    best: tuple[tuple[int, float], Flip] | None = None
+    for name, iv in sorted(ranged.items()):
+        if name in ("budget_ns", "remote_rate_hz", "local_rate_hz"):
+            continue
+        flips, margins = None, []
+        for end, v in (("low", iv.low), ("high", iv.high)):
+            s2 = dataclasses.replace(sc, overrides={**base_ov, name: v})
+            win, _, _, m = decide_at(evaluate(s2, [n_cpus]), sc.isolation,
+                                     ps["remote_rate_hz"], budget)
+            margins.append(m)
+            if win != strategy and flips is None:
+                flips = end
+        move = max((abs(m - m0) for m in margins if math.isfinite(m) and math.isfinite(m0)),
+                   default=0.0)
+        key = (1 if flips else 0, move)
+        f = Flip(name, iv.low, iv.high, iv.kind, iv.source, flips, (margins[0], margins[1]))
+        if best is None or key > best[0]:
+            best = (key, f)
+    if best is None or best[0][1] == 0.0 and not best[1].flips_at:
+        return None
+    return best[1]
+
+
+def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int | None = None,
+            callsite: str = "lru_add_drain", remote_rate_hz: float | None = None,
+            local_rate_hz: float | None = None, preempt_model: str | None = None,
+            overrides: Mapping[str, float] | None = None, flip: bool = True) -> Verdict:
+    """The verdict for one machine, call site, isolation level, CPU count and workload.
+
+    Defaults: N = the machine's CPU count, rates = the resolved parameters' values."""
+    m = M.get(machine) if isinstance(machine, str) else machine
+    W.check(isolation)
+    n = int(n_cpus or m.n_cpus)
+    base = Scenario(m, isolation, preempt_model, callsite, overrides=dict(overrides or {}) or None)
+    ps0 = base.params()
+    rr = float(ps0["remote_rate_hz"] if remote_rate_hz is None else remote_rate_hz)
+    lr = float(ps0["local_rate_hz"] if local_rate_hz is None else local_rate_hz)
+    sc = _scenario(m, isolation, preempt_model, callsite, rr, lr, overrides)
+    ps = sc.params()
+    budget = float(ps["budget_ns"])
+    df = evaluate(sc, [n])
+    strategy, deciding, reason, margin = decide_at(df, isolation, rr, budget)
+    qr, rrq = _pair(df, "requester_mean_ns")
+    qv, rv = _pair(df, "victim_worst_ns")
+    ql, rl = _pair(df, "cpu_load_cpus")
+    qt, rt = _pair(df, "fastpath_tax_ns")
+    _, rx = _pair(df, "fastpath_extra_ns")
+    budgets = [budget_ns(q) for q, _ in BUDGET_QUANTITIES]
+    other = budgets[1] if math.isclose(budget, budgets[0]) else budgets[0]
+    xo = crossover_n(m, isolation, preempt_model, callsite, rr, lr, _key(overrides))
+    vfrom, grows = victim_growth(sc, budget)
+    values = {
+        "qw_requester_ns": qr, "rl_requester_ns": rrq, "qw_victim_ns": qv, "rl_victim_ns": rv,
+        "qw_load_cpus": ql, "rl_load_cpus": rl,
+        "qw_share": lr * qt * 1e-9, "rl_share": lr * (rt + rx) * 1e-9,
+        "qw_busy": rr * qr * 1e-9, "rl_busy": rr * rrq * 1e-9,
+        "budget_ns": budget, "budget2_ns": other, "n_star": xo.n_cpus, "victim_from": vfrom,
+        "n_cpus": float(n), "remote_rate_hz": rr, "local_rate_hz": lr,
+        "drain_period_ns": 1e9 / rr if rr > 0 else math.inf,
+    }
+    fl = flip_parameter(sc, n, strategy, budget) if flip else None
+    if fl is not None:
+        values.update(flip_low=fl.low, flip_high=fl.high)
+    return Verdict(m.name, callsite, isolation, sc.preempt, n, rr, lr, strategy, deciding,
+                   reason, budget, values, xo, vfrom, fl, margin, grows)
+
+
+def _key(overrides: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((overrides or {}).items()))
+
+
+_XO: dict[tuple, tuple[M.Machine, D.Crossover]] = {}
+
+
+def crossover_n(m: M.Machine, isolation: str, preempt: str | None, callsite: str,
+                rr: float, lr: float, ov: tuple[tuple[str, float], ...] = ()) -> D.Crossover:
+    """decide.crossover_n of the verdict's scenario (cached: every surface asks for it)."""
+    key = (m.name, isolation, preempt, callsite, float(rr), float(lr), ov)
+    hit = _XO.get(key)
+    if hit is not None and hit[0] == m:
+        return hit[1]
+    xo = D.crossover_n(_scenario(m, isolation, preempt, callsite, rr, lr, dict(ov)))
+    _XO[key] = (m, xo)
+    return xo
+
+
+def method_words(c: D.Crossover) -> str:
+    """'closed form (lock regime)' -> 'closed form, lock regime' (for use inside brackets)."""
+    return c.method.replace(" (", ", ").replace(")", "")
+
+
+def n_star_text(v: Verdict, long: bool = False) -> str:
+    """N* as every surface prints it (pwmodel.fmt.crossover)."""
+    c = v.crossover
+    return fmt.crossover(c.n_cpus, c.below, c.above, long=long)
+
+
+# ---- the paragraph ---------------------------------------------------------------
+STRATEGY_WORDS = {"RL": "RL (remote per-CPU locking: pw_lock, pwlocks=1)",
+                  "QW": "QW (queued per-CPU work: queue_work_on + flush_work, pwlocks=0)"}
+TARGET_WORDS = {
+    "idle": "an idle housekeeping CPU",
+    "busy_other": "a housekeeping CPU busy with a SCHED_OTHER task",
+    "isolcpus_other": "an isolcpus=domain CPU running a SCHED_OTHER task",
+    "nohz_other": "a nohz_full CPU running a SCHED_OTHER task",
+    "nohz_fifo_dlserver": "a nohz_full CPU running a SCHED_FIFO task, fair deadline server on",
+    "nohz_fifo_throttle": "a nohz_full CPU running a SCHED_FIFO task, RT throttling on",
+    "nohz_fifo_none": "a nohz_full CPU running a SCHED_FIFO task, neither fair server "
+                      "nor RT throttling",
+}
+
+
+def paragraph(v: Verdict, num: Callable[[str], str] | None = None) -> str:
+    """The verdict as one paragraph of plain ASCII text (unwrapped).
+
+    ``num(key)`` prints ``v.values[key]``; by default :func:`pwmodel.fmt.number` with the
+    key's kind (the cover letter passes a recording printer instead)."""
+    p = num or (lambda k: fmt.number(v.values[k], NUMBER_KINDS[k]))
+    val = v.values
+    out = [f"Verdict for {v.machine}, {v.callsite}, {TARGET_WORDS[v.isolation]} "
+           f"({v.isolation}, preemption {v.preempt}), N = {p('n_cpus')} CPUs, "
+           f"{p('remote_rate_hz')} remote drains and {p('local_rate_hz')} local operations "
+           f"per CPU: use {STRATEGY_WORDS[v.strategy]}. Deciding cost: {v.deciding} "
+           f"({v.reason})."]
+    # requester latency
+    if math.isinf(val["qw_requester_ns"]):
+        out.append(f"Requester latency: QW never completes; RL takes {p('rl_requester_ns')}.")
+    elif max(val["qw_busy"], val["rl_busy"]) >= 1:
+        out.append(f"Requester latency per drain: QW {p('qw_requester_ns')}, RL "
+                   f"{p('rl_requester_ns')}; at {p('remote_rate_hz')} a drain is due every "
+                   f"{p('drain_period_ns')}.")
+    else:
+        out.append(f"Requester latency per drain: QW {p('qw_requester_ns')}, RL "
+                   f"{p('rl_requester_ns')} (the caller spends {p('qw_busy')} and "
+                   f"{p('rl_busy')} of its time draining at this rate).")
+    c = v.crossover
+    if math.isfinite(c.n_cpus) and c.n_cpus <= fmt.N_MAX:
+        out.append(f"On requester latency alone {c.below} is faster below N* = {p('n_star')} "
+                   f"CPUs and {c.above} above ({method_words(c)}).")
+    else:
+        out.append(f"On requester latency alone N* = {n_star_text(v, long=True)}.")
+    # victim interruption
+    vic = (f"Worst interruption of the target's task per drain: QW {p('qw_victim_ns')}, RL "
+           f"{p('rl_victim_ns')}, against budgets of {p('budget_ns')} and {p('budget2_ns')}")
+    if v.protected:
+        if math.isfinite(v.victim_exceeds_from):
+            vic += (f"; QW's grows with N (the drains serialised on the lru_lock) and "
+                    f"exceeds {p('budget_ns')} from N = {p('victim_from')}")
+        elif v.victim_grows:
+            vic += (f"; QW's grows with N but stays within {p('budget_ns')} up to "
+                    f"{fmt.N_MAX} CPUs")
+        else:
+            vic += "; neither depends on N here"
+    else:
+        vic += " (not binding: the target is not isolated)"
+    out.append(vic + ".")
+    out.append(f"CPU share at the stated op rate: the fast path costs {p('rl_share')} of "
+               f"each CPU under RL and {p('qw_share')} under QW; all costs together "
+               f"{p('rl_load_cpus')} (RL) against {p('qw_load_cpus')} (QW).")
+    f = v.flip
+    if f is not None:
+        rng = f"{p('flip_low')} .. {p('flip_high')}"
+        if f.flips_at:
+            out.append(f"Could flip it: {f.name} (plausible {rng}, {f.kind}) at its "
+                       f"{f.flips_at} end.")
+        else:
+            out.append(f"No single parameter flips it within its plausible interval; the "
+                       f"closest is {f.name} ({rng}, {f.kind}).")
+    return " ".join(out)
+
+
+__all__ = ["Verdict", "Flip", "verdict", "decide_at", "paragraph", "n_star_text",
+           "crossover_n", "victim_growth", "flip_parameter", "NUMBER_KINDS"]
