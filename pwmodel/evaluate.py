@@ -56,12 +56,24 @@ class Scenario:
         rl = self.rl_config or ("rt_pwlocks1" if rt else "pwlocks1")
         return FP.check_config(qw), FP.check_config(rl)
 
+    @property
+    def callsite_name(self) -> str:
+        """The call site's own name (``callsite`` may be a file path)."""
+        return CS.name_of(self.callsite)
+
     def params(self) -> P.ParamSet:
         cs = CS.get(self.callsite)
         ps = P.resolve(self.machine)
-        for k, val in cs.params.items():   # each value keeps its own source
+        for k, val in cs.params.items():   # each value keeps its own source (and interval)
             src = cs.sources.get(k) or P.PARAMS[k].source
-            ps = ps.with_overrides({k: val}, source=f"call site {cs.name}: {src}", keep_range=True)
+            given = {}
+            if k in cs.intervals:
+                lo, hi, isrc = cs.intervals[k]
+                kind = ("workload" if P.PARAMS[k].kind == "workload" else
+                        "assumption" if "assum" in isrc.lower() else "fitted")
+                given = {k: P.Interval(lo, hi, f"call site {cs.name}: {isrc}", kind)}
+            ps = ps.with_overrides({k: val}, source=f"call site {cs.name}: {src}",
+                                   intervals=given, keep_range=not given)
         return ps.with_overrides(self.overrides or {})
 
     def wake_dist(self, ps: P.ParamSet | None = None) -> LatencyDist:
@@ -361,7 +373,7 @@ def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> 
     frames = []
     for k, (strat, cfg) in enumerate((("QW", qw_cfg), ("RL", rl_cfg))):
         frames.append(pl.DataFrame({
-            "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite] * n.size,
+            "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite_name] * n.size,
             "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
             "strategy": [strat] * n.size, "config": [cfg] * n.size,
             "n_cpus": n.astype(np.int64) if np.all(n == np.round(n)) else n,

@@ -137,8 +137,12 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        "batch counts + need_mlock_drain(); a dirty CPU usually has lru_add non-empty (1-2 lines "
        "miss); clean CPUs' counters are unmodified (shared hits, not counted)"),
     # ---- call-site work ------------------------------------------------------
-    _p("batch_items", "folios", "folios in a non-empty batch at drain time", 15.5, 1, 31,
+    _p("batch_items", "folios", "items (folios, pages, objects) in a non-empty per-CPU cache at "
+       "drain time", 15.5, 1, 4096,
        "kernel source: PAGEVEC_SIZE 31 (include/linux/pagevec.h); assumption: uniform fill, mean 15.5"),
+    _p("item_bytes", "B", "memory one cached item keeps from the rest of the system while it "
+       "sits in a per-CPU cache (stranded when that CPU is never drained)", 4096.0, 0.0, 1e8,
+       "kernel source: one order-0 folio (PAGE_SIZE 4096 bytes on x86-64) per folio-batch item"),
     _p("item_drain_ns", "ns", "work per folio in folio_batch_move_lru() with hot caches",
        50.0, 1.0, 5000.0,
        "assumption: ~150 cycles per folio (lruvec_add_folio + stats); calibrate from traces"),

@@ -93,7 +93,7 @@ def result(args: argparse.Namespace) -> dict:
               "interval_text": _interval_text(cb, int(n_max))}
     return {
         "machine": m.name, "isolation": sc.isolation, "preempt_model": sc.preempt,
-        "callsite": sc.callsite, "objective": args.objective, "unit": unit,
+        "callsite": sc.callsite_name, "objective": args.objective, "unit": unit,
         "strategies": list(STRATEGIES), "rows": rows,
         "crossover": xo if xo is not None else {"n_cpus": None, "low": None, "high": None},
         "intervals": {"method": INTERVAL_METHOD,
@@ -160,7 +160,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="idle, busy_other, isolcpus_other, nohz_other, nohz_fifo_dlserver, "
                         "nohz_fifo_throttle, nohz_fifo_none")
     p.add_argument("--preempt-model", default=None, help="none, voluntary, full, lazy, rt")
-    p.add_argument("--callsite", default="lru_add_drain", help="a call site (pwmodel.models.callsite)")
+    p.add_argument("--callsite", default="lru_add_drain", metavar="NAME|PATH",
+                   help="bundled call site (see pwmodel/callsites/) or a call-site TOML file")
     p.add_argument("--objective", default="requester_mean", help=", ".join(OBJECTIVE_NAMES))
     p.add_argument("--n-cpus", default="1-1024", help="'1,8,64' or '1-1024' (powers of two)")
     p.add_argument("--draws", type=int, default=32,

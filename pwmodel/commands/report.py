@@ -33,7 +33,7 @@ def config_from_args(args: argparse.Namespace):
         M.get(m)   # refuse unknown names and bad profiles early, with the file named
     overrides = tuple(_override(p) for p in (args.param or []))
     return Config(machines=machines,
-                  callsites=tuple(args.callsite or CS.CALLSITES),
+                  callsites=tuple(args.callsite or CS.SERIES),
                   isolations=tuple(args.isolation or W.ISOLATION),
                   objective=args.objective, overrides=overrides, text_only=args.text_only)
 
@@ -61,9 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--machine", action="append", metavar="NAME|PATH",
                    help="bundled machine name or profile path (repeatable; default: all "
                         "bundled; the first is the one single-machine figures show)")
-    p.add_argument("--callsite", action="append", choices=list(CS.CALLSITES),
-                   help="call site (repeatable; default: all; the first drives the "
-                        "latency figures and tables)")
+    p.add_argument("--callsite", action="append", metavar="NAME|PATH",
+                   help="bundled call site (" + ", ".join(CS.CALLSITES) + ") or a call-site "
+                        "TOML file (repeatable; default: the four the PW series converts; the "
+                        "first drives the latency figures and tables)")
     p.add_argument("--isolation", action="append", choices=list(W.ISOLATION),
                    help="isolation level of the target CPU (repeatable; default: all)")
     p.add_argument("--objective", choices=list(D.OBJECTIVES),

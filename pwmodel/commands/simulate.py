@@ -85,7 +85,9 @@ def _scenario_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machine", default="amd-epyc-7r13-2s", help="bundled name or profile path")
     p.add_argument("--isolation", default="nohz_other", help=", ".join(wakeup.ISOLATION))
     p.add_argument("--preempt-model", default=None, help=", ".join(wakeup.PREEMPT_MODELS))
-    p.add_argument("--callsite", default="lru_add_drain", help=", ".join(callsite.CALLSITES))
+    p.add_argument("--callsite", default="lru_add_drain", metavar="NAME|PATH",
+                   help="bundled call site (" + ", ".join(callsite.CALLSITES) + ") or a "
+                        "call-site TOML file")
     add_param_option(p)
 
 

@@ -145,17 +145,18 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
         notes=str(d.get("notes", "")), path=where, provenance=dict(prov), cost_intervals=cost_iv)
 
 
-def load(path: str | os.PathLike) -> Machine:
-    """Read and validate a profile file; errors name the file and the field or line."""
+def read_toml(path: str | os.PathLike, what: str = "machine profile") -> dict[str, Any]:
+    """Parse a TOML file; unreadable, non-UTF-8 or malformed files get one error naming
+    the file and line (shared by every kind of profile: machines, call sites)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise PwmodelError(f"cannot read machine profile: {exc.strerror}", file=str(p)) from None
+        raise PwmodelError(f"cannot read {what}: {exc.strerror}", file=str(p)) from None
     try:
-        d = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise PwmodelError("machine profile is not UTF-8 text", file=str(p)) from None
+        raise PwmodelError(f"{what} is not UTF-8 text", file=str(p)) from None
     except tomllib.TOMLDecodeError as exc:
         import re
         line = getattr(exc, "lineno", None)
@@ -164,7 +165,11 @@ def load(path: str | os.PathLike) -> Machine:
             line = int(m.group(1))
         msg = str(exc).split(" (at line")[0]
         raise PwmodelError(f"malformed TOML: {msg}", file=str(p), line=line) from None
-    return from_dict(d, where=str(p))
+
+
+def load(path: str | os.PathLike) -> Machine:
+    """Read and validate a profile file; errors name the file and the field or line."""
+    return from_dict(read_toml(path), where=str(Path(path)))
 
 
 def to_toml(m: Machine) -> str:

@@ -28,7 +28,7 @@ def command(cfg: R.Config) -> str:
     """The command line that reproduces the report (DIR: any output folder)."""
     parts = ["pwmodel report --out DIR"]
     parts += [f"--machine {m}" for m in cfg.machines]
-    if tuple(cfg.callsites) != tuple(CS.CALLSITES):
+    if tuple(cfg.callsites) != tuple(CS.SERIES):
         parts += [f"--callsite {c}" for c in cfg.callsites]
     if tuple(cfg.isolations) != tuple(W.ISOLATION):
         parts += [f"--isolation {i}" for i in cfg.isolations]

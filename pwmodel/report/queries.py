@@ -46,7 +46,7 @@ class Config:
     """What the report covers. ``machines`` are bundled names or profile paths."""
 
     machines: tuple[str, ...]
-    callsites: tuple[str, ...] = tuple(CS.CALLSITES)
+    callsites: tuple[str, ...] = CS.SERIES
     isolations: tuple[str, ...] = W.ISOLATION
     objective: str | None = None          # None: requester_mean (N map), cpu_load (rate maps)
     overrides: tuple[tuple[str, float], ...] = ()
@@ -56,8 +56,8 @@ class Config:
     def __post_init__(self) -> None:
         if not self.machines:
             raise PwmodelError("no machine given", field="machine")
-        for cs in self.callsites:
-            CS.get(cs)
+        # call-site files are known by their names from here on (tables show names)
+        object.__setattr__(self, "callsites", tuple(CS.register(cs) for cs in self.callsites))
         for iso in self.isolations:
             W.check(iso)
         if self.objective is not None:

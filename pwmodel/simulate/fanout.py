@@ -285,7 +285,7 @@ def simulate(sc: Scenario, n_cpus: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128,
             vic = _summ(x[f"{key}_victim"], "victim")
             cpu = summarise(x[f"{key}_cpu"], "cpu_time")
             extra = extra_rl if strat == "RL" else 0.0
-            row = {"machine": sc.machine.name, "callsite": sc.callsite, "isolation": sc.isolation,
+            row = {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
                    "preempt_model": sc.preempt, "strategy": strat, "config": cfg, "n_cpus": int(n),
                    "dirty_cpus": float(x["dirty_cpus"].mean()),
                    **req,

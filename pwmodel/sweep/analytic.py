@@ -31,7 +31,6 @@ from pwmodel.sweep.grid import Block, Grid, Segment, _machine
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
 
 ENUMS: dict[str, pl.Enum] = {
-    "callsite": pl.Enum(list(CS.CALLSITES)),
     "isolation": pl.Enum(list(W.ISOLATION)),
     "preempt_model": pl.Enum(list(W.PREEMPT_MODELS)),
     "qw_config": pl.Enum(list(FP.CONFIGS)),
@@ -42,6 +41,9 @@ ENUMS: dict[str, pl.Enum] = {
 def enum_of(spec: SweepSpec, col: str) -> pl.Enum:
     if col == "machine":   # profile names (an axis value may be a profile path)
         return pl.Enum(list(dict.fromkeys(_machine(str(v)).name for v in spec.axes["machine"])))
+    if col == "callsite":  # call-site names (an axis value may be a call-site file path)
+        return pl.Enum(list(dict.fromkeys(CS.name_of(str(v))
+                                          for v in spec.axes.get("callsite", ("lru_add_drain",)))))
     return ENUMS[col]
 
 
@@ -92,7 +94,7 @@ class GroupContext:
                   if np.ndim(x) >= 1 and k != "wake_qmax_ns"}
         values = {k: float(x) for k, x in base.items() if np.ndim(x) == 0}
         qw_cfg, rl_cfg = sc.configs
-        labels = {"machine": sc.machine.name, "callsite": sc.callsite, "isolation": sc.isolation,
+        labels = {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
                   "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
         return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle")
 

@@ -142,7 +142,7 @@ class MonteCarloChunker:
         raw = self.simulate(sc, self._n, cell_seed(spec.seed, grid.group_values(cell)), spec.reps)
         size = self._n.size
         qw_cfg, rl_cfg = sc.configs
-        labels = {"machine": sc.machine.name, "callsite": sc.callsite, "isolation": sc.isolation,
+        labels = {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
                   "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
         cols: dict[str, object] = {c: pl.Series(c, [labels[c]], dtype=enum_of(spec, c))
                                    .new_from_index(0, size) for c in STRUCT_AXES}
