@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_parameter_has_unit_meaning_source_and_default_in_bounds():
-    units = ("_ns", "_hz", "_fraction", "lines", "_items", "p_")
+    units = ("_ns", "_hz", "_fraction", "lines", "_items", "p_", "_bytes")
     for name, p in P.PARAMS.items():
         assert p.meaning and p.source and p.unit
         assert p.bounds[0] <= p.default <= p.bounds[1], name
