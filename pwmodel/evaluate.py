@@ -25,6 +25,7 @@ from pwmodel.models import callsite as CS
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric, wakeup as W
+from pwmodel.models import requester as RQ
 
 N_DEFAULT = tuple(2 ** k for k in range(11))  # 1 .. 1024
 
@@ -55,6 +56,11 @@ class Scenario:
         qw = self.qw_config or ("rt_pwlocks0" if rt else "pwlocks0")
         rl = self.rl_config or ("rt_pwlocks1" if rt else "pwlocks1")
         return FP.check_config(qw), FP.check_config(rl)
+
+    @property
+    def pattern(self) -> str:
+        """The call site's requester pattern: 'flush' or 'async'."""
+        return CS.get(self.callsite).requester
 
     @property
     def callsite_name(self) -> str:
@@ -176,23 +182,25 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
 
 
 @functools.lru_cache(maxsize=64)
-def model_exprs(qw_config: str, rl_config: str) -> dict[str, sp.Expr]:
+def model_exprs(qw_config: str, rl_config: str, pattern: str = "flush") -> dict[str, sp.Expr]:
     """The fan-out expressions behind :func:`metric_arrays`, built once per configuration
-    pair (building them costs far more than evaluating them)."""
+    pair and requester pattern (building them costs far more than evaluating them)."""
+    rx = RQ.requester_exprs(pattern)
     return {
-        "qw_mean": F.qw_mean_expr(), "rl_mean": F.rl_mean_expr(),
-        "qw_p99": F.qw_p99_expr(), "rl_p99": F.rl_p99_expr(),
+        "qw_mean": rx["qw_mean"], "rl_mean": rx["rl_mean"],
+        "qw_p99": rx["qw_p99"], "rl_p99": rx["rl_p99"],
         "qw_victim": F.qw_victim_expr(), "rl_victim": F.rl_victim_mean_expr(),
         "qw_victim_worst": F.qw_victim_worst_expr(), "rl_victim_worst": F.rl_victim_worst_expr(),
         "tax_qw": FP.tax_expr(qw_config), "tax_rl": FP.tax_expr(rl_config),
         "extra_rl": F.contention.local_op_extra_expr(F.X.c2c_mean_ns),
-        "qw_cpu": F.qw_cpu_expr(), "rl_cpu": F.rl_cpu_expr(),
+        "qw_cpu": rx["qw_cpu"], "rl_cpu": rx["rl_cpu"],
     }
 
 
 def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool,
                   qw_config: str, rl_config: str,
-                  need: Sequence[str] = METRICS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                  need: Sequence[str] = METRICS,
+                  pattern: str = "flush") -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The (QW, RL) arrays of each metric in ``need`` from the symbol values ``v``
     (scalars or arrays broadcasting to ``shape``). The one recipe behind
     :func:`evaluate` and the sweeps.
@@ -200,10 +208,13 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
     An idle owner issues no local ops: the RL drain of an idle target meets no owner
     critical section, no spin and no refetch, and an idle target has no victim task
     (the fast-path columns keep the rates: they are paid by the other CPUs).
+
+    ``pattern`` is the call site's requester pattern (:mod:`pwmodel.models.requester`):
+    an ``async`` requester does not wait for queued drains; victims are the same.
     """
     zeros = np.zeros(shape)
     v_rl = {**v, "local_rate_hz": 0.0} if idle else v
-    ex = model_exprs(qw_config, rl_config)
+    ex = model_exprs(qw_config, rl_config, pattern)
 
     def ev(expr, vals=v) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -347,15 +358,16 @@ def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = ME
     shape = v["n_cpus"].shape
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(cases):
-        groups.setdefault((*c.sc.configs, c.sc.isolation == "idle"), []).append(i)
+        groups.setdefault((*c.sc.configs, c.sc.isolation == "idle", c.sc.pattern), []).append(i)
     if len(groups) == 1:
-        (qc, rc, idle), = groups
-        return metric_arrays(v, shape, idle=idle, qw_config=qc, rl_config=rc, need=need)
+        (qc, rc, idle, pat), = groups
+        return metric_arrays(v, shape, idle=idle, qw_config=qc, rl_config=rc, need=need,
+                             pattern=pat)
     out = {m: (np.empty(shape), np.empty(shape)) for m in need}
-    for (qc, rc, idle), rows in groups.items():
+    for (qc, rc, idle, pat), rows in groups.items():
         sub = {key: (x[rows] if np.ndim(x) == 2 else x) for key, x in v.items()}
         part = metric_arrays(sub, (len(rows), shape[1]), idle=idle, qw_config=qc, rl_config=rc,
-                             need=need)
+                             need=need, pattern=pat)
         for m, (q, r) in part.items():
             out[m][0][rows] = q
             out[m][1][rows] = r
@@ -369,7 +381,7 @@ def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> 
     v = inputs(sc, n, ps)
     qw_cfg, rl_cfg = sc.configs
     arrays = metric_arrays(v, n.shape, idle=sc.isolation == "idle", qw_config=qw_cfg,
-                           rl_config=rl_cfg)
+                           rl_config=rl_cfg, pattern=sc.pattern)
     frames = []
     for k, (strat, cfg) in enumerate((("QW", qw_cfg), ("RL", rl_cfg))):
         frames.append(pl.DataFrame({

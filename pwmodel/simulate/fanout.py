@@ -12,6 +12,10 @@ The mechanism is simulated, not the formulas. Per replication:
   holding both, beyond the profile the outermost class;
 * common part: the global mutex, then the batch-counter reads of the dirty
   CPUs (``lines_check`` lines at the pair's c2c each);
+* an ``async`` call site's requester (drain_all_stock(), vmstat_shepherd())
+  returns once it has queued the drains: its QW time is the mutex, the
+  check loop and the queueing; the drains, their victims and the time until
+  the last one ends (``qw_done``) are simulated as for ``flush``;
 * QW: dirty CPUs are queued in id order (``queue_work_ns`` each, so work j
   is queued at j t_q); its kworker starts W_j later (W drawn from
   ``scenario.wake_dist()``, fitted or analytic), asks for the shared lruvec
@@ -79,6 +83,7 @@ class Plan:
     sampler: FastSampler
     dirty_mode: str
     pair_table: np.ndarray | None = None   # (n, n) pair c2c, for n <= PAIR_TABLE_MAX
+    pattern: str = "flush"                 # requester: waits for every drain, or returns (async)
 
 
 def topology(machine: M.Machine, n: int) -> tuple[np.ndarray, tuple[int, ...], tuple[float, ...]]:
@@ -132,7 +137,7 @@ def plan(sc: Scenario, n: int, dirty: str = "binomial") -> Plan:
         refetch_lines=v["lines_lock"] + v["lines_batch_hdr"],
         local_cs_ns=scs, local_hz=ll, remote_hz=v["remote_rate_hz"],
         idle=sc.isolation == "idle", c2c_from0=c2c0, spans=spans, c2c_levels=c2cs,
-        sampler=FastSampler(sc.wake_dist(ps)), dirty_mode=dirty,
+        sampler=FastSampler(sc.wake_dist(ps)), dirty_mode=dirty, pattern=sc.pattern,
         pair_table=(pair_c2c(*np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), spans, c2cs)
                     if n <= PAIR_TABLE_MAX else None))
 
@@ -193,15 +198,20 @@ def simulate_block(p: Plan, seed: int, block: int, r: int | None = None) -> dict
     if p.sampler.p_inf > 0:   # unbounded waits: the maximum is +inf wherever one draw is
         last = np.where((np.where(mask, w, 0.0) == np.inf).any(axis=1), np.inf, last)
     queued = base + D * p.queue_ns
-    out["qw_requester"] = np.where(D > 0, np.maximum(queued, last) + p.wakeup_ns, base)
+    done = np.where(D > 0, np.maximum(queued, last), base)   # the last drain's end
+    wakeup = np.where(D > 0, p.wakeup_ns, 0.0)
+    if p.pattern == "async":   # the requester returns once it has queued the drains
+        out["qw_requester"], wakeup = queued, np.zeros(r)
+    else:
+        out["qw_requester"] = done + wakeup
+    out["qw_done"] = done
     if order is None:
         spin = spin_o
     else:
         spin = np.empty((r, n))
         np.put_along_axis(spin, order, spin_o, axis=1)
     spin = np.where(mask, np.nan_to_num(spin, nan=np.inf), 0.0)
-    out["qw_cpu"] = queued + (p.victim_fixed_ns + p.s_q_ns) * D + spin.sum(axis=1) \
-        + np.where(D > 0, p.wakeup_ns, 0.0)
+    out["qw_cpu"] = queued + (p.victim_fixed_ns + p.s_q_ns) * D + spin.sum(axis=1) + wakeup
     qv = p.victim_fixed_ns + p.s_q_ns + spin[:, n - 1]
     out["qw_victim"] = (np.zeros(r) if p.idle else qv)[vmask]
 

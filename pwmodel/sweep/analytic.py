@@ -26,6 +26,7 @@ from pwmodel.models import callsite as CS
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
+from pwmodel.models import requester as RQ
 from pwmodel.models import wakeup as W
 from pwmodel.sweep.grid import Block, Grid, Segment, _machine
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
@@ -75,6 +76,7 @@ class GroupContext:
     qmax: dict[float, np.ndarray]       # quantile level -> wake_qmax table
     labels: dict[str, str]              # structural column values
     idle: bool
+    pattern: str = "flush"              # the call site's requester pattern
 
     @classmethod
     def build(cls, grid: Grid, g: int) -> "GroupContext":
@@ -96,7 +98,7 @@ class GroupContext:
         qw_cfg, rl_cfg = sc.configs
         labels = {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
                   "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
-        return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle")
+        return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle", sc.pattern)
 
 
 @functools.lru_cache(maxsize=None)
@@ -133,7 +135,7 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
     # the one recipe of pwmodel.evaluate (bitwise-equal results)
     std = [m for m in E.METRICS if m in need]
     for m, (qw, rl) in E.metric_arrays(v, shape, idle=ctx.idle, qw_config=qw_cfg,
-                                       rl_config=rl_cfg, need=std).items():
+                                       rl_config=rl_cfg, need=std, pattern=ctx.pattern).items():
         put(m, qw, rl)
     v_rl = {**v, "local_rate_hz": 0.0} if ctx.idle else v
     for q in spec.quantiles:
@@ -141,7 +143,8 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
         if col in out:
             continue
         wq = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
-        put(col, _ev(_expr("qw_p99"), {**v, "wake_qmax_ns": wq}, shape),
+        qw_q = RQ.qw_async_quantile_expr(q) if ctx.pattern == "async" else _expr("qw_p99")
+        put(col, _ev(qw_q, {**v, "wake_qmax_ns": wq}, shape),
             _ev(_rl_quantile_expr(q), {**v_rl, "wake_qmax_ns": wq}, shape))
     if "dirty_cpus" in need:
         d = v["dirty_fraction"] * n  # type: ignore[operator]

@@ -1,0 +1,94 @@
+"""Requester patterns: what the caller of a drain-all pays when it does not wait.
+
+``flush`` call sites (lru_add_drain_all(), drain_all_pages(), flush_all_cpus_locked())
+wait for every drain: the forms of :mod:`pwmodel.models.fanout`.
+
+``async`` call sites (drain_all_stock(), vmstat_shepherd()) queue the drains and
+return. Under queued work the requester pays the global mutex, the check loop
+and one queue_work_on() per dirty CPU, and nothing after:
+
+    QW_async = t_mutex + t_check + D t_q
+
+(no flush barrier, no completion wake-up). Under remote locking there is no one
+else to do the drains: the requester drains the D dirty CPUs itself, exactly as
+a flushing RL requester does (``RL_async = RL``). The drains themselves are not
+cheaper for being asynchronous: each target still loses the same interruption
+(``fanout.qw_victim_expr``, ``fanout.rl_victim_mean_expr``), and the last queued
+drain still completes when a flushing requester would have been woken, i.e.
+at ``QW - t_wake`` (:func:`qw_async_done_expr`), which is how long the caches
+stay dirty after the call.
+
+p99 of QW_async: D is binomial (N, d), the check loop costs l_check c2c per
+dirty CPU, so with c = t_q + l_check c2c_mean per dirty CPU the requester time
+is t_mutex + D c; normal approximation of D:
+
+    QW_async_p99 = t_mutex + (N d + z_0.99 sqrt(N d (1 - d))) c
+
+and t_mutex when P(D = 0) >= 0.99 (1 - N d >= 0.99 for N d < 1).
+
+CPU time of one async QW call: the requester's part plus the D queued drains on
+the targets (``fanout.qw_cpu_expr`` without the requester's wake-up).
+Sources: mm/memcontrol.c drain_all_stock() (schedule_work_on(), no flush_work()),
+mm/vmstat.c vmstat_shepherd() (queue_delayed_work_on(), no wait).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from pwmodel.models import fanout as F
+from pwmodel.models import symbols as X
+from pwmodel.params import SYMBOLS as S
+
+PATTERNS = ("flush", "async")
+
+
+def _per_dirty_cpu() -> sp.Expr:
+    """ns the async QW requester spends per dirty CPU: its check-loop miss and the queueing."""
+    return S["queue_work_ns"] + S["lines_check"] * X.c2c_mean_ns
+
+
+def qw_async_mean_expr() -> sp.Expr:
+    """Mean ns of an async QW requester: mutex + check loop + D queue_work_on() calls."""
+    return F._base() + F.dirty_expr * S["queue_work_ns"]
+
+
+def qw_async_quantile_expr(q: float = 0.99) -> sp.Expr:
+    """q-quantile (normal approximation over the binomial dirty count) of QW_async."""
+    from statistics import NormalDist
+    z = F.Z99 if q == 0.99 else sp.Float(NormalDist().inv_cdf(q))
+    n, d = X.n_cpus, S["dirty_fraction"]
+    full = S["mutex_ns"] + (n * d + z * sp.sqrt(n * d * (1 - d))) * _per_dirty_cpu()
+    one = S["mutex_ns"] + _per_dirty_cpu()        # D < 1: at most one dirty CPU
+    return sp.Piecewise((S["mutex_ns"], 1 - F.dirty_expr >= sp.Float(q)),
+                        (one, F.dirty_expr < 1), (sp.Max(full, S["mutex_ns"]), True))
+
+
+def qw_async_p99_expr() -> sp.Expr:
+    return qw_async_quantile_expr(0.99)
+
+
+def qw_async_done_expr() -> sp.Expr:
+    """Mean ns from the call until the last queued drain has finished (the caches stay
+    dirty that long): the flushing requester's time without its wake-up."""
+    return F.qw_mean_expr() - F._active * S["requester_wakeup_ns"]
+
+
+def qw_async_cpu_expr() -> sp.Expr:
+    """ns of CPU time of one async QW call system-wide (requester + D targets)."""
+    return F.qw_cpu_expr() - F._active * S["requester_wakeup_ns"]
+
+
+def requester_exprs(pattern: str) -> dict[str, sp.Expr]:
+    """The QW and RL requester and CPU-time expressions of a pattern (keys: qw_mean,
+    qw_p99, rl_mean, rl_p99, qw_cpu, rl_cpu)."""
+    if pattern not in PATTERNS:
+        from pwmodel.errors import PwmodelError
+        raise PwmodelError(f"unknown requester pattern '{pattern}' (known: {', '.join(PATTERNS)})",
+                           field="requester.pattern")
+    rl = {"rl_mean": F.rl_mean_expr(), "rl_p99": F.rl_p99_expr(), "rl_cpu": F.rl_cpu_expr()}
+    if pattern == "flush":
+        return {"qw_mean": F.qw_mean_expr(), "qw_p99": F.qw_p99_expr(),
+                "qw_cpu": F.qw_cpu_expr(), **rl}
+    return {"qw_mean": qw_async_mean_expr(), "qw_p99": qw_async_p99_expr(),
+            "qw_cpu": qw_async_cpu_expr(), **rl}
