@@ -46,6 +46,14 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    if args.published:
+        from pwmodel import published
+        text = published.markdown()
+        print(text, end="")
+        if args.out:
+            atomic.write_text(args.out, text)
+            print(f"wrote {args.out}")
+        return 0
     grid = V.conditions(args.machines.split(","), args.isolations.split(","), args.rates.split(","),
                         [int(n) for n in n_list(args.n_cpus)])
     table = V.run(grid, reps=args.reps, seed=args.seed, dirty=args.dirty, workers=args.workers)
@@ -105,6 +113,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--rates", default="low,high", help=", ".join(V.RATES))
     v.add_argument("--n-cpus", default=",".join(str(n) for n in V.N_GRID))
     v.add_argument("--out-dir", default="results/validation")
+    v.add_argument("--published", action="store_true",
+                   help="predict the published numbers the model can express (no fitting) "
+                        "and print predicted vs published with the error")
+    v.add_argument("--out", default=None, metavar="FILE.md",
+                   help="with --published: also write the table (Markdown)")
     _common(v)
     v.set_defaults(func=_run_validate, reps=2000)
 
