@@ -288,6 +288,60 @@ def q6(rec: Recorder, cfg: R.Config) -> list[str]:
     return out
 
 
+def _rate_cell(rec: Recorder, mname: str, iso: str, callsite: str, overrides: tuple,
+               n: int) -> str:
+    v = R.crossover_local_rate(mname, iso, None, callsite, overrides, n)
+    if math.isnan(v):
+        return "-"
+    if v == 0.0 or math.isinf(v):
+        rec.num(R.crossover_local_rate, mname, iso, None, callsite, overrides, n)
+        return "never" if v == 0.0 else "always"
+    return rec.put(v, R.crossover_local_rate, (mname, iso, None, callsite, overrides, n),
+                   1e3, 1) + "k"
+
+
+def q7(rec: Recorder, cfg: R.Config) -> list[str]:
+    iso = cfg.victim_isolation
+    out = heading("Q7. How hot a fast path is too hot for a spinlock?")
+    out += wrap(
+        "Local operations per second on each CPU above which RL costs more total "
+        "CPU than QW (hotpath.crossover_local_rate): below it the drains RL saves "
+        "(QW's interrupts and context switches on the dirty CPUs) outweigh the "
+        "locked RMW RL adds to every local operation of every CPU (Q1). N = all "
+        f"CPUs of each machine, targets '{W.LABELS[iso]}', !RT, remote drains at "
+        "each call site's rate; in thousands of operations/s ('k').")
+    out += _per_machine(rec, cfg, "call site", cfg.callsites,
+                        lambda cs, m: _rate_cell(rec, m, iso, cs, cfg.overrides,
+                                                 R.machine(m).n_cpus))
+    if "bh_lru" in cfg.callsites:
+        rate = R.param_value(_m(cfg), "bh_lru", cfg.overrides, "local_rate_hz")
+        hot = [m for m in cfg.machines
+               if R.crossover_local_rate(m, iso, None, "bh_lru", cfg.overrides,
+                                         R.machine(m).n_cpus) < rate]
+        out += [""] + wrap(
+            "bh_lru is the per-CPU buffer-head LRU that v4 2/4 leaves on "
+            "queue_work_on() ('a spinlock on a very hot path'). The crossover grows "
+            "in proportion to the drain rate (the CPU QW spends is per drain, RL's "
+            "tax per operation). At "
+            f"{rec.num(R.param_value, _m(cfg), 'bh_lru', cfg.overrides, 'remote_rate_hz')} "
+            "drains/s (the registry's lru_add_drain_all() rate) and the call site's "
+            f"assumed {rec.num(R.param_value, _m(cfg), 'bh_lru', cfg.overrides, 'local_rate_hz', scale=1e3)}k "
+            f"lookups/s, the spinlock costs more CPU than the drains it saves on "
+            f"{rec.lit(len(hot))} of the {rec.lit(len(cfg.machines))} machines, which "
+            "supports leaving it on queue_work_on(); the crossover at 1 and 100 "
+            "drains/s:")
+        rows = []
+        for mname in cfg.machines:
+            n = R.machine(mname).n_cpus
+            cells = [rec.name(mname[:22])]
+            for lam in (1.0, 100.0):
+                ov = tuple(sorted({**dict(cfg.overrides), "remote_rate_hz": lam}.items()))
+                cells.append(_rate_cell(rec, mname, iso, "bh_lru", ov, n))
+            rows.append(cells)
+        out += table(["machine", "1 drain/s", "100 drains/s"], rows)
+    return out
+
+
 def measured_lines(rec: Recorder) -> list[str]:
     """What the measurements on the project's own machine say, or that they are absent."""
     st = MS.status()
@@ -347,7 +401,7 @@ def build_cover(cfg: R.Config) -> tuple[str, Recorder]:
                   "(pwlocks=1); QW = queue_work_on() + flush_work() (pwlocks=0). "
                   "Times in ns/us/ms as marked. Reproduce with:")
     lines += command(cfg).splitlines()
-    for part in (answer.section, q1, q2, q3, q4, q5, q6, sources):
+    for part in (answer.section, q1, q2, q3, q4, q5, q6, q7, sources):
         lines += part(rec, cfg)
     lines += ["", "Reproduce:"] + command(cfg).splitlines()
     return "\n".join(lines) + "\n", rec

@@ -183,6 +183,14 @@ def crossover_rate(mname: str, isolation: str, preempt: str | None, callsite: st
         return math.nan
 
 
+def crossover_local_rate(mname: str, isolation: str, preempt: str | None, callsite: str,
+                         overrides: tuple[tuple[str, float], ...], n_cpus: float) -> float:
+    """Local ops/s per CPU above which RL's fast-path tax costs more CPU than QW (Hz)."""
+    from pwmodel import hotpath
+    return hotpath.crossover_local_rate(scenario(mname, isolation, preempt, callsite, overrides),
+                                        n_cpus)
+
+
 def param_value(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> float:
     return float(scenario(mname, callsite=callsite, overrides=overrides).params()[name])
 
