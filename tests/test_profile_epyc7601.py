@@ -46,3 +46,27 @@ def test_every_latency_is_a_published_row_or_a_ranged_assumption():
         assert len(hits) == 1, lv.source
         assert float(hits[0]["latency_ns"]) == lv.c2c_ns
         assert hits[0]["source_url"].startswith("https://")
+
+
+def test_decide_json_on_epyc7601_memcg_stock_for_any_dirty_fraction(capsys):
+    import json
+    import math
+
+    import polars as pl
+
+    from pwmodel import cli
+    from pwmodel.evaluate import Scenario, evaluate
+    keys = {"n_cpus", "qw_ns", "rl_ns", "qw_low_ns", "qw_high_ns", "rl_low_ns", "rl_high_ns",
+            "winner"}
+    m = M.get("amd-epyc-7601-2s")
+    for f in (1e-9, 0.01, 0.37, 1.0):
+        assert cli.main(["decide", "--machine", "amd-epyc-7601-2s", "--callsite", "memcg_stock",
+                         "--n-cpus", "128", "--param", f"dirty_fraction={f}", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        (row,) = out["rows"]
+        assert keys <= set(row) and row["n_cpus"] == 128
+        assert {"n_cpus", "low", "high"} <= set(out["crossover"])
+        df = evaluate(Scenario(m, callsite="memcg_stock", overrides={"dirty_fraction": f}), [128])
+        qw = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"][0]
+        assert math.isclose(row["qw_ns"], qw, rel_tol=1e-9)
+        assert row["qw_low_ns"] <= row["qw_ns"] <= row["qw_high_ns"]

@@ -22,7 +22,8 @@ from pwmodel.report.reference import (ANCHORS, BUDGETS, C2C_FALLBACK, REF, ROOT,
 from pwmodel.report.tornado import TORNADO_SKIP, tornado
 
 __all__ = ["BAND_FACTOR", "assumed_time_params", "corner", "curves", "CONFIG_LABELS", "N_TABLE",
-           "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover_local_rate", "crossover_n", "crossover_rate",
+           "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover_local_rate",
+           "crossover_n", "crossover_rate",
            "crossover_sides", "default_param", "default_tax_cycles", "line_moves", "machine",
            "metric", "param_source", "param_value", "ratio_map", "rl_victim_ccdf", "scenario",
            "tax_cycles", "tax_ns", "tax_share", "ANCHORS", "BUDGETS", "C2C_FALLBACK", "REF", "ROOT",
