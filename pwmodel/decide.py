@@ -272,7 +272,8 @@ def crossover_n(sc: Scenario, n_lo: float = 1.0, n_hi: float = 1e6) -> Crossover
         return Crossover(math.nan, f"none in [{n_lo:g}, {n_hi:g}]", below, above)
     dist = sc.wake_dist()
     ps = sc.params()
-    if len(dist.components) == 1 and dist.components[0].kind == "point":
+    # the closed form solves the flushing requester's forms (async call sites: numeric only)
+    if len(dist.components) == 1 and dist.components[0].kind == "point" and sc.pattern == "flush":
         for regime in ("slowest", "lock"):
             expr = crossover_symbolic(regime)
             n_cf = _fixed_point(sc, ps, expr, n_star)
@@ -301,7 +302,7 @@ def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
     for _ in range(60):
         val = {k: (float(np.ravel(x)[0]) if isinstance(x, np.ndarray) else x) for k, x in v.items()}
         n_new = float(numeric(expr, val))
-        if not math.isfinite(n_new) or n_new <= 0:
+        if not math.isfinite(n_new) or n_new <= 0 or n_new > n_start * 1e3:
             return math.nan
         if math.isfinite(n_star) and abs(n_new - n_star) <= 1e-12 * n_new:
             return n_new

@@ -84,3 +84,14 @@ def test_async_forms_agree_with_the_simulator(n, p99_tol):
     # the simulated async requester never waits: far below the simulated last drain
     x = FO.samples(sc, n, reps=500, seed=3)
     assert np.all(x["qw_requester"] <= x["qw_done"])
+
+
+def test_crossover_of_an_async_call_site_is_numeric_and_decide_prints_it(capsys):
+    from pwmodel import cli
+    from pwmodel import decide as D
+    for iso in ("nohz_other", "nohz_fifo_dlserver"):
+        c = D.crossover_n(Scenario(M.get("amd-epyc-7601-2s"), iso, callsite=MEMCG))
+        assert c.expr is None      # the closed form solves the flushing forms only
+    assert cli.main(["decide", "--machine", "amd-epyc-7601-2s", "--callsite", MEMCG,
+                     "--n-cpus", "8,128"]) == 0
+    assert "crossover N*" in capsys.readouterr().out
