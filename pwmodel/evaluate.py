@@ -69,7 +69,7 @@ class Scenario:
 
     def params(self) -> P.ParamSet:
         cs = CS.get(self.callsite)
-        ps = P.resolve(self.machine)
+        ps = P.resolve(self.machine, isolation=self.isolation)   # the profile's wake-up model
         for k, val in cs.params.items():   # each value keeps its own source (and interval)
             src = cs.sources.get(k) or P.PARAMS[k].source
             given = {}

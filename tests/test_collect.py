@@ -140,3 +140,72 @@ def test_collector_refuses_bad_settings(tmp_path):
         collect_drain(tmp_path, target_state="busy")
     with pytest.raises(PwmodelError, match="trigger"):
         collect_drain(tmp_path, trigger="reboot")
+
+
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+@live
+def test_fair_knobs_short_run_restores_the_sysctl(tmp_path):
+    from pwmodel.collect.lru import collect_drain
+    req, tgt = _cpus()
+    before = AUTOGROUP.read_text() if AUTOGROUP.exists() else None
+    flip = {"kernel.sched_autogroup_enabled": "0" if (before or "1").strip() == "1" else "1"} if before else {}
+    meta = collect_drain(tmp_path, target_state="other", duration_s=2.0, triggers=10, interval_ms=20,
+                         target_cpu=tgt, requester_cpu=req, policy="batch", nice=5, slice_ns=200_000,
+                         busy_tasks=2, sysctls=flip, progress=False, command=["test"])
+    st = meta["settings"]
+    assert (st["policy"], st["nice"], st["slice_ns"], st["busy_tasks"]) == ("batch", 5, 200_000, 2)
+    assert st["sysctls"] == flip                       # the value read back while the run held it
+    if before is not None:
+        assert AUTOGROUP.read_text() == before          # restored
+    assert meta["config_hz"] in (100, 250, 300, 1000, None)
+    share = meta["cpu_time_share"][f"cpu{tgt}"]
+    assert 0 <= share["steal_pct"] <= 100 and share["elapsed_ticks"] > 0
+    assert _own_instances() == []
+
+
+@live
+def test_fair_knobs_cleanup_after_forced_failure(tmp_path, monkeypatch):
+    from pwmodel.collect.lru import collect_drain
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PWMODEL_CACHE", str(cache))
+    req, tgt = _cpus()
+    before = AUTOGROUP.read_text() if AUTOGROUP.exists() else None
+    flip = {"kernel.sched_autogroup_enabled": "0" if (before or "1").strip() == "1" else "1"} if before else {}
+    tf_before = tracefs.toplevel_state()
+    with pytest.raises(PwmodelError, match="forced failure"):
+        collect_drain(tmp_path / "out", target_state="other", duration_s=5.0, triggers=5, target_cpu=tgt,
+                      requester_cpu=req, nice=-5, busy_tasks=3, policy="idle", sysctls=flip,
+                      progress=False, _fail_after_start=True)
+    time.sleep(0.2)
+    assert _processes_running(cache) == []            # the three busy loops and the requester are gone
+    assert _children_of(os.getpid()) == []
+    if before is not None:
+        assert AUTOGROUP.read_text() == before
+    assert tracefs.toplevel_state() == tf_before
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_collector_refuses_bad_fair_knobs(tmp_path):
+    from pwmodel.collect.lru import collect_drain, sysctl_path
+    for kw, field in [({"policy": "rr"}, "policy"), ({"nice": 30}, "nice"), ({"slice_ns": 5}, "slice_ns"),
+                      ({"busy_tasks": 0}, "busy_tasks"), ({"target_state": "idle", "nice": 3}, "target_state")]:
+        with pytest.raises(PwmodelError) as e:
+            collect_drain(tmp_path, **({"target_state": "other"} | kw))
+        assert e.value.field == field
+    with pytest.raises(PwmodelError, match="only kernel"):
+        sysctl_path("vm.drop_caches")
+    with pytest.raises(PwmodelError, match="only kernel"):
+        sysctl_path("kernel.../../x")
+
+
+def test_sysctl_context_restores_on_error(tmp_path):
+    from pwmodel.collect.lru import Sysctls
+    f = tmp_path / "knob"
+    f.write_text("1\n")
+    with pytest.raises(RuntimeError):
+        with Sysctls({f: "0"}) as sc:
+            assert f.read_text().strip() == "0" and sc.applied
+            raise RuntimeError("boom")
+    assert f.read_text().strip() == "1"

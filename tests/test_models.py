@@ -222,10 +222,12 @@ def test_closed_form_crossover_satisfies_equality():
     assert q == pytest.approx(r, rel=1e-7)
     assert isinstance(c.expr, sp.Expr)
     assert {EXTRA["wake_emax_ns"], EXTRA["wake_min_ns"]} & c.expr.free_symbols
-    # a target that is preempted at once (point mass at 0 wait) also has a closed form
-    c2 = decide.crossover_n(Scenario(XEON, "busy_other"))
+    # a target that is preempted at once (point mass at 0 wait: a SCHED_IDLE busy task, which
+    # every non-idle wake-up preempts) also has a closed form
+    sc2 = Scenario(XEON, "busy_other", overrides={"p_busy_sched_idle": 1.0})
+    c2 = decide.crossover_n(sc2)
     assert c2.method.startswith("closed form")
-    q, r = evaluate(Scenario(XEON, "busy_other"), [c2.n_cpus])["requester_mean_ns"].to_list()
+    q, r = evaluate(sc2, [c2.n_cpus])["requester_mean_ns"].to_list()
     assert q == pytest.approx(r, rel=1e-7)
 
 

@@ -21,14 +21,14 @@ def test_every_assumed_default_has_a_range_with_a_reason():
 
 def test_resolve_keeps_sources_and_adds_registry_intervals():
     ps = P.resolve()
-    iv = ps.interval("p_wakeup_preempt")
-    assert iv is not None and iv.low <= ps["p_wakeup_preempt"] <= iv.high
+    iv = ps.interval("wake_lag_use_ns")
+    assert iv is not None and iv.low <= ps["wake_lag_use_ns"] <= iv.high
     assert iv.source.startswith("registry range:")
-    assert ps.sources["p_wakeup_preempt"] == P.PARAMS["p_wakeup_preempt"].source
+    assert ps.sources["wake_lag_use_ns"] == P.PARAMS["wake_lag_use_ns"].source
     assert ps.interval("mutex_ns") is None          # published, no range
     # an override fixes the value and drops the interval
-    ps2 = ps.with_overrides({"p_wakeup_preempt": 0.9})
-    assert ps2.interval("p_wakeup_preempt") is None and ps2.sources["p_wakeup_preempt"] == "override"
+    ps2 = ps.with_overrides({"wake_lag_use_ns": 50000.0})
+    assert ps2.interval("wake_lag_use_ns") is None and ps2.sources["wake_lag_use_ns"] == "override"
     assert ps2.interval("queue_work_ns") == ps.interval("queue_work_ns")
 
 

@@ -29,7 +29,7 @@ def _ok(table: pl.DataFrame, **where) -> pl.Series:
 # ---- sampling -------------------------------------------------------------------
 @pytest.mark.parametrize("iso", ["idle", "nohz_fifo_throttle", "busy_other"])
 def test_fast_sampler_matches_distribution(iso):
-    dist = Scenario(AMD, isolation=iso, overrides={"p_wakeup_preempt": 0.3}).wake_dist()
+    dist = Scenario(AMD, isolation=iso, overrides={"wake_lag_use_ns": 400000.0, "wake_fast_sigma_fraction": 0.3}).wake_dist()
     x = FastSampler(dist).sample(np.random.default_rng(1), 200_000)
     se = np.sqrt(dist.var_ns2() / x.size)
     assert abs(x.mean() - dist.mean_ns()) < 4 * se + 1e-9

@@ -55,6 +55,8 @@ EVENTS = [
 ]
 STATES = {"idle": "idle", "other": "other", "fifo": "fifo"}
 TRIGGERS = ("migrate_pages", "compact", "drop_caches", "stat_refresh")
+POLICIES = ("other", "batch", "idle")
+SLICE_RANGE_NS = (100_000, 100_000_000)  # sched_setattr clamps a fair sched_runtime to 0.1-100 ms
 
 
 def _check(target_cpu: int, requester_cpu: int) -> None:
@@ -73,32 +75,56 @@ def _check(target_cpu: int, requester_cpu: int) -> None:
 def collect_drain(out_dir: str | Path, *, target_state: str = "idle", trigger: str = "migrate_pages",
                   duration_s: float = 30.0, triggers: int = 200, interval_ms: float = 50.0,
                   target_cpu: int = 1, requester_cpu: int = 0, pages: int = 16, gap_ns: float = 2000.0,
-                  fifo_prio: int = 50, progress: bool = True, command: list[str] | None = None,
+                  fifo_prio: int = 50, policy: str = "other", nice: int = 0, slice_ns: int = 0,
+                  busy_tasks: int = 1, sysctls: dict[str, str] | None = None,
+                  progress: bool = True, command: list[str] | None = None,
                   keep_events: bool = True, _fail_after_start: bool = False) -> dict:
     """Run one bounded drain experiment and write its dataset folder; returns the metadata.
 
     ``duration_s`` bounds the trigger loop (the run stops early after ``triggers``);
     the whole collection is killed ``duration_s + 20`` s after start at the latest.
-    ``_fail_after_start`` raises once the helpers run (used by the cleanup test).
+    Busy SCHED_OTHER target (``target_state="other"``) knobs: ``policy`` (other, batch,
+    idle: SCHED_OTHER/SCHED_BATCH/SCHED_IDLE), ``nice``, ``slice_ns`` (custom slice,
+    sched_setattr sched_runtime; 0 = the kernel's base slice), ``busy_tasks`` (busy
+    loops on the target CPU). ``sysctls`` (``{"kernel.name": value}``, only under
+    /proc/sys/kernel) are written before the helpers start and restored afterwards,
+    also on error or Ctrl-C. ``_fail_after_start`` raises once the helpers run (used
+    by the cleanup test).
     """
     if target_state not in STATES:
         raise PwmodelError(f"target_state must be one of {sorted(STATES)}, got {target_state!r}",
                            field="target_state")
     if trigger not in TRIGGERS:
         raise PwmodelError(f"trigger must be one of {TRIGGERS}, got {trigger!r}", field="trigger")
+    if policy not in POLICIES:
+        raise PwmodelError(f"policy must be one of {POLICIES}, got {policy!r}", field="policy")
+    if not -20 <= int(nice) <= 19:
+        raise PwmodelError(f"nice must be in -20..19, got {nice}", field="nice")
+    if slice_ns and not SLICE_RANGE_NS[0] <= int(slice_ns) <= SLICE_RANGE_NS[1]:
+        raise PwmodelError(f"slice_ns must be 0 or in {SLICE_RANGE_NS[0]}..{SLICE_RANGE_NS[1]}, got {slice_ns}",
+                           field="slice_ns")
+    if not 1 <= int(busy_tasks) <= 16:
+        raise PwmodelError(f"busy_tasks must be in 1..16, got {busy_tasks}", field="busy_tasks")
+    if target_state != "other" and (policy != "other" or nice or slice_ns or busy_tasks != 1):
+        raise PwmodelError("policy/nice/slice_ns/busy_tasks apply to target_state 'other' only", field="target_state")
+    sysctl_paths = {k: sysctl_path(k) for k in (sysctls or {})}
     _check(target_cpu, requester_cpu)
     binary = cbuild.build("pw_lru")
     load_before = machine.loadavg()
+    stat_before = machine.cpu_times()
     with tempfile.TemporaryDirectory(prefix="pwmodel-lru-") as tmp:
         req_csv, gap_csv = Path(tmp) / "requests.csv", Path(tmp) / "gaps.csv"
-        with Tracefs(EVENTS, clock="x86-tsc") as tf, Helpers() as helpers, pinned(requester_cpu):
+        with Sysctls({sysctl_paths[k]: str(v) for k, v in (sysctls or {}).items()}) as sc, \
+                Tracefs(EVENTS, clock="x86-tsc") as tf, Helpers() as helpers, pinned(requester_cpu):
             argv = [str(binary), "--mode", target_state, "--trigger", trigger, "--marker", str(tf.marker),
                     "--out-requests", str(req_csv), "--out-gaps", str(gap_csv),
                     "--target-cpu", str(target_cpu), "--requester-cpu", str(requester_cpu),
                     "--fifo-prio", str(fifo_prio), "--pages", str(pages), "--triggers", str(triggers),
                     "--duration-s", str(duration_s), "--interval-ms", str(interval_ms),
-                    "--gap-ns", str(gap_ns)]
+                    "--gap-ns", str(gap_ns), "--policy", policy, "--nice", str(int(nice)),
+                    "--slice-ns", str(int(slice_ns)), "--busy-tasks", str(int(busy_tasks))]
             proc = helpers.start(argv)
+            autogroup = machine.autogroup_of(proc.pid)
             if _fail_after_start:
                 time.sleep(0.5)
                 raise PwmodelError("forced failure after start (cleanup test)")
@@ -120,6 +146,8 @@ def collect_drain(out_dir: str | Path, *, target_state: str = "idle", trigger: s
             text = tf.read()
             ring = tf.overruns()
             enabled, missing = list(tf.enabled), list(tf.missing)
+            sysctl_values = dict(sc.applied)
+        stat_after = machine.cpu_times()
         requests = pl.read_csv(req_csv)
         gaps = pl.read_csv(gap_csv, schema={"start_tsc": pl.Int64, "end_tsc": pl.Int64}) \
             if gap_csv.exists() else pl.DataFrame(schema={"start_tsc": pl.Int64, "end_tsc": pl.Int64})
@@ -129,11 +157,56 @@ def collect_drain(out_dir: str | Path, *, target_state: str = "idle", trigger: s
         "target_state": target_state, "trigger": trigger, "duration_s": duration_s, "triggers": triggers,
         "interval_ms": interval_ms, "target_cpu": target_cpu, "requester_cpu": requester_cpu,
         "pages": pages, "gap_threshold_ns": gap_ns, "fifo_prio": fifo_prio if target_state == "fifo" else None,
-    }, tsc_hz=tsc_hz, trace_clock="x86-tsc", loadavg_before=load_before, loadavg_after=machine.loadavg(),
+        "policy": policy if target_state == "other" else None, "nice": int(nice), "slice_ns": int(slice_ns),
+        "busy_tasks": int(busy_tasks) if target_state == "other" else 0, "sysctls": sysctl_values,
+    }, tsc_hz=tsc_hz, config_hz=machine.config_hz(), sched_sysctls=machine.sched_sysctls(),
+        cpu_time_share=machine.cpu_time_share(stat_before, stat_after), helper_autogroup=autogroup, trace_clock="x86-tsc", loadavg_before=load_before, loadavg_after=machine.loadavg(),
         target_cpu_other_tasks=other_tasks(tables["events"] if "events" in tables else None, target_cpu), events_enabled=enabled, events_missing=missing,
         ring_buffer=ring, helper_stderr=err.strip()[-2000:])
     store.write_dataset(out_dir, tables, meta)
     return meta
+
+
+def sysctl_path(name: str) -> Path:
+    """/proc/sys path of a ``kernel.*`` sysctl; PwmodelError for anything else or a missing one."""
+    if not name.startswith("kernel.") or "/" in name or ".." in name:
+        raise PwmodelError(f"only kernel.* sysctls may be set by a collector, got {name!r}", field="sysctls")
+    path = Path("/proc/sys") / name.replace(".", "/")
+    if not path.exists():
+        raise PwmodelError(f"no such sysctl on this kernel: {name}", file=str(path))
+    return path
+
+
+class Sysctls:
+    """Context manager: write sysctl files, restore every old value on exit (error, Ctrl-C too)."""
+
+    def __init__(self, values: dict[Path, str]) -> None:
+        self.values = values
+        self.old: dict[Path, str] = {}
+        self.applied: dict[str, str] = {}
+
+    def __enter__(self) -> "Sysctls":
+        try:
+            for path, value in self.values.items():
+                old = path.read_text().strip()
+                self.old[path] = old
+                try:
+                    path.write_text(value)
+                except OSError as exc:
+                    raise PwmodelError(f"cannot write {value!r}: {exc.strerror}", file=str(path)) from None
+                self.applied[".".join(path.parts[3:])] = path.read_text().strip()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for path, old in reversed(list(self.old.items())):
+            try:
+                path.write_text(old)
+            except OSError:
+                pass
+        self.old = {}
 
 
 def other_tasks(events: pl.DataFrame | None, cpu: int) -> dict | None:

@@ -97,3 +97,53 @@ def metadata(command: list[str] | None = None, **extra) -> dict:
         "command": shlex.join(cmd),
         **extra,
     }
+
+
+def config_hz() -> int | None:
+    """CONFIG_HZ from /proc/config.gz (the tick period is 1/HZ), None when not readable."""
+    try:
+        cfg = gzip.decompress(Path("/proc/config.gz").read_bytes()).decode()
+    except OSError:
+        return None
+    m = re.search(r"^CONFIG_HZ=(\d+)$", cfg, re.M)
+    return int(m.group(1)) if m else None
+
+
+def sched_sysctls() -> dict[str, str | None]:
+    """Every /proc/sys/kernel/sched_* value (the scheduler settings a collection ran under)."""
+    return {p.name: _read(str(p)) for p in sorted(Path("/proc/sys/kernel").glob("sched_*"))}
+
+
+def cpu_times() -> dict[str, list[int]]:
+    """Per-CPU /proc/stat counters (user nice system idle iowait irq softirq steal ...), in ticks."""
+    out = {}
+    for ln in (_read("/proc/stat") or "").splitlines():
+        f = ln.split()
+        if f and f[0].startswith("cpu"):
+            out[f[0]] = [int(x) for x in f[1:]]
+    return out
+
+
+def cpu_time_share(before: dict[str, list[int]], after: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+    """Per CPU, the share (%) of the elapsed CPU time in each /proc/stat state between two reads.
+
+    ``steal_pct`` is the time the host ran something else while this vCPU was runnable.
+    """
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    out = {}
+    for cpu, b in before.items():
+        a = after.get(cpu)
+        if not a:
+            continue
+        d = [x - y for x, y in zip(a[:8], b[:8])]
+        tot = sum(d)
+        if tot > 0:
+            out[cpu] = {f"{n}_pct": round(100 * v / tot, 3) for n, v in zip(names, d)}
+            out[cpu]["elapsed_ticks"] = tot
+    return out
+
+
+def autogroup_of(pid: int) -> str | None:
+    """/proc/PID/autogroup ("/autogroup-N nice K"): the helpers start a new session, so with
+    kernel.sched_autogroup_enabled=1 they compete at the root run queue as one group entity."""
+    return _read(f"/proc/{pid}/autogroup")

@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     d.add_argument("--pages", type=int, default=16, help="fresh pages faulted on the target per trigger")
     d.add_argument("--gap-ns", type=float, default=2000.0, help="gap detector threshold, ns")
     d.add_argument("--fifo-prio", type=int, default=50)
+    _fair_options(d)
     d.add_argument("--out", help="dataset folder (default data/measured/drain_<trigger>_<state>)")
     d.add_argument("--no-progress", action="store_true")
     d.set_defaults(func=_run_drain)
@@ -41,6 +42,7 @@ def register(subparsers) -> None:
     s.add_argument("--interval-ms", type=float, default=50.0)
     s.add_argument("--target-cpu", type=int, default=1)
     s.add_argument("--requester-cpu", type=int, default=0)
+    _fair_options(s)
     s.add_argument("--out", help="dataset folder (default data/measured/stat_refresh_<state>)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=_run_stat)
@@ -56,6 +58,29 @@ def register(subparsers) -> None:
     m.set_defaults(func=_run_micro)
 
 
+def _fair_options(p) -> None:
+    p.add_argument("--policy", choices=["other", "batch", "idle"], default="other",
+                   help="busy target's policy: SCHED_OTHER, SCHED_BATCH or SCHED_IDLE (state other)")
+    p.add_argument("--nice", type=int, default=0, help="busy target's nice value (state other)")
+    p.add_argument("--slice-ns", type=int, default=0,
+                   help="busy target's custom slice (sched_setattr sched_runtime, 100000-100000000; 0: default)")
+    p.add_argument("--busy-tasks", type=int, default=1, help="busy loops on the target CPU (state other)")
+    p.add_argument("--sysctl", action="append", default=[], metavar="kernel.NAME=VALUE",
+                   help="set a kernel.* sysctl for the run (restored afterwards); repeatable")
+
+
+def _fair_kwargs(a: argparse.Namespace) -> dict:
+    from pwmodel.errors import PwmodelError
+    sysctls = {}
+    for item in a.sysctl:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise PwmodelError(f"--sysctl must be kernel.NAME=VALUE, got {item!r}", field="sysctl")
+        sysctls[name.strip()] = value.strip()
+    return {"policy": a.policy, "nice": a.nice, "slice_ns": a.slice_ns, "busy_tasks": a.busy_tasks,
+            "sysctls": sysctls}
+
+
 def _cmd() -> list[str]:
     return ["pwmodel", *sys.argv[1:]]
 
@@ -66,7 +91,7 @@ def _run_drain(a: argparse.Namespace) -> int:
     collect_drain(out, target_state=a.target_state, trigger=a.trigger, duration_s=a.duration,
                   triggers=a.triggers, interval_ms=a.interval_ms, target_cpu=a.target_cpu,
                   requester_cpu=a.requester_cpu, pages=a.pages, gap_ns=a.gap_ns, fifo_prio=a.fifo_prio,
-                  progress=not a.no_progress, command=_cmd())
+                  progress=not a.no_progress, command=_cmd(), **_fair_kwargs(a))
     print(f"wrote {Path(out)}")
     return 0
 
@@ -76,7 +101,8 @@ def _run_stat(a: argparse.Namespace) -> int:
     out = a.out or _default_out(f"stat_refresh_{a.target_state}")
     collect_drain(out, target_state=a.target_state, trigger="stat_refresh", duration_s=a.duration,
                   triggers=a.triggers, interval_ms=a.interval_ms, target_cpu=a.target_cpu,
-                  requester_cpu=a.requester_cpu, pages=0, progress=not a.no_progress, command=_cmd())
+                  requester_cpu=a.requester_cpu, pages=0, progress=not a.no_progress, command=_cmd(),
+                  **_fair_kwargs(a))
     print(f"wrote {Path(out)}")
     return 0
 

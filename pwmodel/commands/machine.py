@@ -32,6 +32,8 @@ def _run(args: argparse.Namespace) -> int:
         n_iv = len(m.param_intervals())
         print(f"{m.path}: ok ({m.summary()}; {n_iv} cost interval{'s' if n_iv != 1 else ''})")
         return 0
+    if args.wake:
+        return _show_wake(m, args.wake, args.json)
     print(m.summary())
     for a, b in args.pair or []:
         print(f"cpu {a} - cpu {b}: {m.pair_class(int(a), int(b))} {m.pair_c2c_ns(int(a), int(b)):g} ns")
@@ -39,6 +41,28 @@ def _run(args: argparse.Namespace) -> int:
     for k, (v, src) in sorted(m.param_values().items()):
         iv = f" in [{ivs[k][0]:g}, {ivs[k][1]:g}] ({ivs[k][2]})" if k in ivs else ""
         print(f"  {k} = {v:g}{iv}   [{src}]")
+    return 0
+
+
+def _show_wake(m: M.Machine, isolation: str, as_json: bool) -> int:
+    """queue->start of the profile's wake-up model at ``isolation`` (mean and quantiles, ns)."""
+    import json
+
+    from pwmodel import params as P
+    from pwmodel.fit.wakecal import predicted
+    from pwmodel.models import wakeup as W
+    W.check(isolation, m.preempt_model)
+    ps = P.resolve(m, isolation=isolation)
+    out = predicted(isolation, ps, m.preempt_model)
+    if as_json:
+        print(json.dumps({"machine": m.name, "isolation": isolation, "preempt_model": m.preempt_model,
+                          **{k: round(v, 1) for k, v in out.items()}}))
+        return 0
+    print(f"{m.name}, {isolation} ({W.LABELS[isolation]}), preempt={m.preempt_model}: queue->start")
+    for k, v in out.items():
+        print(f"  {k} = {v:.1f}")
+    for k in sorted(m.wake_param_values(isolation)):
+        print(f"  {k} = {ps[k]:g}   [{ps.sources[k]}]")
     return 0
 
 
@@ -55,4 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="measured c2c latency per pair class (detect)")
     p.add_argument("--name", default="local", help="profile name (detect)")
     p.add_argument("--out", help="write the detected profile here (atomically)")
+    p.add_argument("--wake", metavar="ISOLATION",
+                   help="show the profile's queue->start model at this isolation level (show)")
+    p.add_argument("--json", action="store_true", help="with --wake: one JSON object (ns)")
     p.set_defaults(func=_run)

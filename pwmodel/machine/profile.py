@@ -31,6 +31,14 @@ model prints; ``pwmodel machine check`` validates them and ``machine show``
 prints them. A value without an interval keeps the registry's range for that
 parameter when the value lies inside it.
 
+Wake-up model (``[wakeup.<isolation>]``, optional, one table per busy
+SCHED_OTHER isolation level measured: ``busy_other``, ``isolcpus_other``,
+``nohz_other``): the parameters of the EEVDF wake-up model
+(:mod:`pwmodel.models.wakeup`, names in ``WAKE_PARAMS``) in the same
+``{ value, source, low, high, interval_source }`` form as ``[costs]``. They
+apply only to that isolation level (``params.resolve(machine,
+isolation=...)``); ``pwmodel calibrate`` writes them from captures.
+
 This module holds the :class:`Machine` value and its topology maths (pair
 classes, class counts, mean/max/variance of the line-transfer latency).
 """
@@ -49,6 +57,10 @@ _NBR_CUM: dict[tuple, np.ndarray] = {}
 FORMAT = "pwmodel-machine"
 VERSION = 1
 PREEMPT_MODELS = ("none", "voluntary", "full", "lazy", "rt")
+WAKE_LEVELS = ("busy_other", "isolcpus_other", "nohz_other")
+WAKE_PARAMS = ("base_slice_ns", "busy_slice_ns", "busy_weight_fraction", "busy_entity_items", "p_busy_sched_idle",
+               "wake_lag_use_ns", "other_share_fraction", "p_other_hold", "steal_fraction", "tick_phase_sync_fraction",
+               "tick_phase_window_ns", "wake_fast_sigma_fraction")
 ENUMERATIONS = ("smt_last", "compact", "explicit")
 
 @dataclass(frozen=True)
@@ -89,6 +101,9 @@ class Machine:
     path: str | None = None
     provenance: Mapping[str, str] = field(default_factory=dict)
     cost_intervals: Mapping[str, tuple[float, float, str]] = field(default_factory=dict)
+    # isolation level -> parameter -> (value, source); intervals alike (low, high, source)
+    wakeup: Mapping[str, Mapping[str, tuple[float, str]]] = field(default_factory=dict)
+    wakeup_intervals: Mapping[str, Mapping[str, tuple[float, float, str]]] = field(default_factory=dict)
 
     # ---- topology ------------------------------------------------------------
     @property
@@ -272,6 +287,14 @@ class Machine:
     def param_intervals(self) -> dict[str, tuple[float, float, str]]:
         """Intervals (low, high, source) this profile gives for its parameter values."""
         return dict(self.cost_intervals)
+
+    def wake_param_values(self, isolation: str | None) -> dict[str, tuple[float, str]]:
+        """Wake-up model parameters this profile measured for ``isolation`` (may be empty)."""
+        return {k: (v, f"[wakeup.{isolation}] {src}")
+                for k, (v, src) in self.wakeup.get(isolation or "", {}).items()}
+
+    def wake_param_intervals(self, isolation: str | None) -> dict[str, tuple[float, float, str]]:
+        return dict(self.wakeup_intervals.get(isolation or "", {}))
 
     def summary(self) -> str:
         lv = ", ".join(f"{x.pair_class} x{x.size} {x.c2c_ns:g} ns" for x in self.levels)

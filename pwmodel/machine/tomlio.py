@@ -16,12 +16,12 @@ import numpy as np
 
 from pwmodel import params as P
 from pwmodel.errors import PwmodelError
-from pwmodel.machine.profile import (ENUMERATIONS, FORMAT, PREEMPT_MODELS, VERSION, IdleState,
-                                     Level, Machine)
+from pwmodel.machine.profile import (ENUMERATIONS, FORMAT, PREEMPT_MODELS, VERSION, WAKE_LEVELS,
+                                     WAKE_PARAMS, IdleState, Level, Machine)
 
 _TOP_KEYS = {"format", "version", "name", "description", "cpu_model", "arch", "freq_hz",
              "freq_source", "hz", "preempt_model", "virtualised", "notes", "topology",
-             "costs", "idle_states", "provenance"}
+             "costs", "idle_states", "provenance", "wakeup"}
 _LEVEL_KEYS = {"class", "size", "c2c_ns", "source"}
 _IDLE_KEYS = {"name", "exit_latency_ns", "target_residency_ns", "source"}
 
@@ -126,6 +126,33 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
                                    file=where, field=ctx)
             lo, hi = P.check_interval(k, costs[k][0], v["low"], v["high"], where=where)
             cost_iv[k] = (lo, hi, str(v.get("interval_source", v["source"])))
+    wake: dict[str, dict[str, tuple[float, str]]] = {}
+    wake_iv: dict[str, dict[str, tuple[float, float, str]]] = {}
+    raw_wake = d.get("wakeup", {})
+    if not isinstance(raw_wake, dict):
+        raise PwmodelError("field 'wakeup' must be a table of isolation levels", file=where, field="wakeup")
+    for iso, tab in raw_wake.items():
+        if iso not in WAKE_LEVELS:
+            raise PwmodelError(f"'wakeup.{iso}': not a busy SCHED_OTHER level ({', '.join(WAKE_LEVELS)})",
+                               file=where, field=f"wakeup.{iso}")
+        if not isinstance(tab, dict):
+            raise PwmodelError(f"'wakeup.{iso}' must be a table", file=where, field=f"wakeup.{iso}")
+        wake[iso], wake_iv[iso] = {}, {}
+        for k, v in tab.items():
+            ctx = f"wakeup.{iso}.{k}"
+            if k not in WAKE_PARAMS:
+                raise PwmodelError(f"'{ctx}': not a wake-up model parameter ({', '.join(WAKE_PARAMS)})",
+                                   file=where, field=ctx)
+            if not isinstance(v, dict) or "value" not in v or "source" not in v:
+                raise PwmodelError(f"'{ctx}' must be a table with 'value' and 'source'", file=where, field=ctx)
+            _unknown(v, {"value", "source", "low", "high", "interval_source"}, where, ctx + ".")
+            wake[iso][k] = (P.check_value(k, v["value"], where=where), str(v["source"]))
+            if "low" in v or "high" in v:
+                if "low" not in v or "high" not in v:
+                    raise PwmodelError(f"'{ctx}' needs both 'low' and 'high' for an interval",
+                                       file=where, field=ctx)
+                lo, hi = P.check_interval(k, wake[iso][k][0], v["low"], v["high"], where=where)
+                wake_iv[iso][k] = (lo, hi, str(v.get("interval_source", v["source"])))
     idle = []
     for i, s in enumerate(d.get("idle_states", [])):
         ctx = f"idle_states[{i}]."
@@ -142,7 +169,8 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
         arch=str(d.get("arch", "")), freq_hz=freq, freq_source=str(d.get("freq_source", "profile")),
         hz=hz, preempt_model=pm, levels=tuple(levels), enumeration=enum, costs=costs,
         idle_states=tuple(idle), cpu_units=cpu_units, virtualised=bool(d.get("virtualised", False)),
-        notes=str(d.get("notes", "")), path=where, provenance=dict(prov), cost_intervals=cost_iv)
+        notes=str(d.get("notes", "")), path=where, provenance=dict(prov), cost_intervals=cost_iv,
+        wakeup=wake, wakeup_intervals=wake_iv)
 
 
 def read_toml(path: str | os.PathLike, what: str = "machine profile") -> dict[str, Any]:
@@ -198,6 +226,12 @@ def to_toml(m: Machine) -> str:
         extra = (f"low = {iv[0]!r}, high = {iv[1]!r}, interval_source = {q(iv[2])}, "
                  if iv else "")
         lines.append(f"{k} = {{ value = {v!r}, {extra}source = {q(src)} }}")
+    for iso, tab in m.wakeup.items():
+        lines += ["", f"[wakeup.{iso}]"]
+        for k, (v, src) in tab.items():
+            iv = m.wakeup_intervals.get(iso, {}).get(k)
+            extra = (f"low = {iv[0]!r}, high = {iv[1]!r}, interval_source = {q(iv[2])}, " if iv else "")
+            lines.append(f"{k} = {{ value = {v!r}, {extra}source = {q(src)} }}")
     for s in m.idle_states:
         lines += ["", "[[idle_states]]", f"name = {q(s.name)}",
                   f"exit_latency_ns = {s.exit_latency_ns!r}",

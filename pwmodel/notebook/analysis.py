@@ -40,11 +40,12 @@ def dist_summary(dist: D.LatencyDist, label: str = "", n_max: Sequence[int] = (1
 def wake_check(lifecycle: pl.DataFrame, models: Mapping[str, Sequence[str]],
                ps: P.ParamSet, preempt_model: str = "none",
                functions: Sequence[str] = ("lru_add_drain_per_cpu", "refresh_vm_stats"),
-               target_cpu: int | None = 1) -> pl.DataFrame:
+               target_cpu: int | None = 1, machine: "object | None" = None) -> pl.DataFrame:
     """Measured queue->start per target state next to the model of each isolation level (ns).
 
     ``models`` maps a ``target_state`` of the lifecycle table (idle, other, fifo) to the
-    isolation levels whose wake-up distribution should describe it.
+    isolation levels whose wake-up distribution should describe it. With ``machine`` each
+    level uses that profile's wake-up model (``[wakeup.<level>]``) over ``ps``.
     """
     lc = lifecycle.filter(pl.col("function").is_in(list(functions))
                           & pl.col("queue_to_start_ns").is_not_null())
@@ -56,7 +57,12 @@ def wake_check(lifecycle: pl.DataFrame, models: Mapping[str, Sequence[str]],
         rows.append({"target_state": state, "source": "measured",
                      **{k: v for k, v in latency_summary(x).items() if k != "what"}})
         for iso in isos:
-            d = W.wake_dist(iso, preempt_model, ps)
+            psi = ps
+            if machine is not None and machine.wake_param_values(iso):
+                got = machine.wake_param_values(iso)
+                psi = P.ParamSet({**ps.values, **{k: v for k, (v, _) in got.items()}},
+                                 {**ps.sources, **{k: s for k, (_, s) in got.items()}})
+            d = W.wake_dist(iso, preempt_model, psi)
             rows.append({"target_state": state, "source": f"model {iso}", "count": None,
                          "mean_ns": d.mean_ns(), "p50_ns": float(d.quantile(0.5)),
                          "p99_ns": float(d.quantile(0.99)), "max_ns": d.support()[1]})

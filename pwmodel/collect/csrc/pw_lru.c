@@ -15,6 +15,13 @@
  * stdout: "tsc_hz <hz>" once, then "progress <i> <n>" per trigger.
  * The child dies with its parent (PR_SET_PDEATHSIG) and on SIGTERM writes
  * its gap file and exits.
+ *
+ * Scheduling knobs of the busy target (mode other): --policy other|batch|idle
+ * (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE), --nice N, --slice-ns N (custom
+ * slice: sched_setattr(2) sched_runtime for a fair task; 0 keeps the default),
+ * --busy-tasks K (K busy loops on the target CPU with those settings; only the
+ * first runs the gap detector and faults the pages).  They are set on the
+ * target's own processes only, which die with the run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +55,17 @@ static const char *mode = "idle", *trigger = "compact", *marker = NULL;
 static const char *out_req = "requests.csv", *out_gaps = "gaps.csv";
 static int target_cpu = 1, requester_cpu = 0, fifo_prio = 50, pages = 16;
 static int ntrig = 20;
+static const char *policy = "other";
+static int nice_val = 0, busy_tasks = 1;
+static unsigned long long slice_ns = 0;
+
+struct sched_attr_v1 {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+};
 static double duration_s = 30, interval_ms = 20, gap_ns = 2000;
 static volatile sig_atomic_t got_term;
 static struct shared *sh;
@@ -85,6 +104,30 @@ static void futex_wake(volatile uint32_t *w) { syscall(SYS_futex, w, FUTEX_WAKE,
 
 static void on_term(int sig) { (void)sig; got_term = 1; }
 
+/* Fair-class settings of the calling busy task (mode other). */
+static void set_fair(void)
+{
+	struct sched_attr_v1 a;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.sched_policy = !strcmp(policy, "batch") ? SCHED_BATCH : !strcmp(policy, "idle") ? SCHED_IDLE : SCHED_OTHER;
+	a.sched_nice = nice_val;
+	a.sched_runtime = slice_ns;
+	if (syscall(SYS_sched_setattr, 0, &a, 0)) die("sched_setattr");
+}
+
+/* Extra busy loops (--busy-tasks > 1): spin until stopped. */
+static void extra_busy(void)
+{
+	pin(target_cpu);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	set_fair();
+	while (!sh->stop) __asm__ volatile("pause");
+	_exit(0);
+}
+
 /* Fault `pages` fresh anonymous pages; unmap the previous set first (unmap
  * drains the local batch, so it must come before the faults). */
 static void dirty(void)
@@ -114,6 +157,8 @@ static void target(void)
 	if (!strcmp(mode, "fifo")) {
 		struct sched_param sp = { .sched_priority = fifo_prio };
 		if (sched_setscheduler(0, SCHED_FIFO, &sp)) die("sched_setscheduler");
+	} else if (!strcmp(mode, "other")) {
+		set_fair();
 	}
 	int busy = strcmp(mode, "idle") != 0;
 	double hz = tsc_hz();
@@ -180,6 +225,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(k, "--duration-s")) duration_s = atof(v);
 		else if (!strcmp(k, "--interval-ms")) interval_ms = atof(v);
 		else if (!strcmp(k, "--gap-ns")) gap_ns = atof(v);
+		else if (!strcmp(k, "--policy")) policy = v;
+		else if (!strcmp(k, "--nice")) nice_val = atoi(v);
+		else if (!strcmp(k, "--slice-ns")) slice_ns = strtoull(v, NULL, 10);
+		else if (!strcmp(k, "--busy-tasks")) busy_tasks = atoi(v);
 		else { fprintf(stderr, "unknown option %s\n", k); return 2; }
 	}
 	if (strcmp(mode, "idle") && strcmp(mode, "other") && strcmp(mode, "fifo")) {
@@ -187,6 +236,17 @@ int main(int argc, char **argv)
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) die("mmap");
+	if (strcmp(policy, "other") && strcmp(policy, "batch") && strcmp(policy, "idle")) {
+		fprintf(stderr, "policy must be other, batch or idle\n"); return 2;
+	}
+	pid_t extra[16]; int nextra = 0;
+	if (!strcmp(mode, "other"))
+		for (int k = 1; k < busy_tasks && nextra < 16; k++) {
+			pid_t c = fork();
+			if (c < 0) die("fork");
+			if (c == 0) extra_busy();
+			extra[nextra++] = c;
+		}
 	pid_t child = fork();
 	if (child < 0) die("fork");
 	if (child == 0) target();
@@ -222,6 +282,10 @@ int main(int argc, char **argv)
 	fclose(rq);
 	sh->stop = 1; futex_wake(&sh->req);
 	int st;
+	for (int k = 0; k < nextra; k++) {
+		for (int j = 0; j < 100 && waitpid(extra[k], &st, WNOHANG) != extra[k]; j++) usleep(10000);
+		kill(extra[k], SIGKILL); waitpid(extra[k], &st, WNOHANG);
+	}
 	for (int k = 0; k < 300; k++) {
 		if (waitpid(child, &st, WNOHANG) == child) return 0;
 		usleep(10000);
