@@ -32,7 +32,7 @@ def _slow_diff(sc: E.Scenario, n: float) -> float:
     return float(q - r)
 
 
-CELLS = [(XEON, "nohz_other", {}), (EPYC, "idle", {}), (XEON, "busy_other", {"p_wakeup_preempt": 0.9}),
+CELLS = [(XEON, "nohz_other", {}), (EPYC, "idle", {}), (XEON, "busy_other", {"wake_lag_use_ns": 20000.0}),
          (EPYC, "nohz_other", {"dirty_fraction": 0.25, "item_drain_ns": 120.0})]
 
 
