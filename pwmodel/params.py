@@ -151,6 +151,10 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("local_cs_ns", "ns", "local critical section under the per-CPU lock (one batch add)",
        30.0, 1.0, 1e5, "assumption: folio_batch_add + checks, ~100 cycles"),
     # ---- rates -----------------------------------------------------------
+    _p("kernel_exit_rate_hz", "Hz", "returns to user space per second of the isolated task "
+       "(when strategy RU drains its cache)", 1000.0, 0.0, 1e7,
+       REF + "pw_series_numbers.csv: 'MAC scheduler period' 1 ms (telco example); "
+       "assumption: one system call per period"),
     _p("local_rate_hz", "Hz", "local fast-path operations per second on one CPU", 1e6, 0.0, 1e9,
        "assumption: 1e6 folio batch operations/s on a busy CPU (sweep it)"),
     _p("remote_rate_hz", "Hz", "remote drains of one CPU per second (lru_add_drain_all calls)",
@@ -261,6 +265,9 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
                           "assumption: at least half of the per-folio work is list and stat "
                           "updates under lru_lock"),
     "local_cs_ns": (15.0, 60.0, "assumption", _X2),
+    "kernel_exit_rate_hz": (1.0, 1e5, "workload",
+                            "workload: from one system call per second to one per 10 us "
+                            "(sweep it; 0 = a task that never enters the kernel)"),
     "local_rate_hz": (1e4, 1e7, "workload",
                       "workload: 1e4 to 1e7 folio batch operations/s on one CPU (sweep it)"),
     "remote_rate_hz": (1.0, 100.0, "workload",

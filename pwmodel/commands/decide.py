@@ -8,6 +8,10 @@ each number with its interval over the parameters' intervals (pwmodel.uncertaint
      "rows": [{"n_cpus": 1, "qw_ns": ..., "rl_ns": ..., "qw_low_ns": ..., "qw_high_ns": ...,
                "rl_low_ns": ..., "rl_high_ns": ..., "winner": "RL", "ratio": ...,
                "qw_dominant": "<parameter>", "rl_dominant": "<parameter>"}, ...],
+     "all_strategies": {"applicable": ["QW", "RL", ...],   # what the objective can rank here
+                        "rows": [{"n_cpus": 1, "order": ["SKIP", ...], "values": {...},
+                                  "stranded_items": ..., "stranded_bytes": ...,
+                                  "dirty_window_ns": ...}, ...]},   # pwmodel.strategies
      "crossover": {"n_cpus": ..., "low": ..., "high": ..., "below": "RL", "above": "QW",
                    "beyond_modelled": false, "n_max": 1024, "dominant": ..., "method": ...,
                    "text": "18 CPUs (RL faster below, QW above)"},
@@ -91,10 +95,14 @@ def result(args: argparse.Namespace) -> dict:
               "method": ("vectorised regula falsi on log N (decide.crossovers_n)"),
               "text": fmt.crossover(cb.n_cpus, cb.below, cb.above, n_max=int(n_max), long=True),
               "interval_text": _interval_text(cb, int(n_max))}
+    from pwmodel import strategies as ST
+    ranked = ST.ranking(sc, args.objective, n)
     return {
         "machine": m.name, "isolation": sc.isolation, "preempt_model": sc.preempt,
         "callsite": sc.callsite_name, "objective": args.objective, "unit": unit,
         "strategies": list(STRATEGIES), "rows": rows,
+        "all_strategies": {"applicable": list(ST.applicable(sc, args.objective)),
+                           "rows": ranked},
         "crossover": xo if xo is not None else {"n_cpus": None, "low": None, "high": None},
         "intervals": {"method": INTERVAL_METHOD,
                       "inputs": [{"name": s.name, "value": s.value, "low": s.low, "high": s.high,
@@ -143,6 +151,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"crossover N*: {xo['text']}; interval {xo['interval_text']}{dom}")
     print("intervals: " + out["intervals"]["method"] + "; inputs: "
           + ", ".join(i["name"] for i in out["intervals"]["inputs"]))
+    al = out["all_strategies"]
+    print(f"all strategies that {out['objective']} can rank here: {', '.join(al['applicable'])}"
+          " (pwmodel.strategies)")
+    for r in al["rows"]:
+        parts = [f"{s} {v(r['values'][s])}" for s in r["order"]]
+        extra = []
+        if r.get("stranded_items") is not None:
+            extra.append(f"SKIP strands {r['stranded_items']:.3g} items, "
+                         f"{fmt.value(r['stranded_bytes'] / 1024, 'x')} KiB per dirty CPU")
+        if "dirty_window_ns" in r:
+            w = r["dirty_window_ns"]
+            extra.append("RU leaves the cache dirty for "
+                         + (fmt.value(w, "x_ns") if w is not None else "ever (no kernel entry)"))
+        print(f"{r['n_cpus']:>7}  " + " < ".join(parts) + ("; " + "; ".join(extra) if extra else ""))
     import textwrap
 
     from pwmodel import machine as M, verdict as V

@@ -36,7 +36,8 @@ def figure_specs(cfg: R.Config) -> list[tuple[str, Callable]]:
             ("victim-interruption", lambda: F.victim_interruption(cfg)),
             ("fastpath-tax", lambda: F.fastpath_tax(cfg)),
             ("breakdown", lambda: F.breakdown(cfg)),
-            ("sensitivity", lambda: F.sensitivity(cfg))]
+            ("sensitivity", lambda: F.sensitivity(cfg)),
+            ("strategies", lambda: F.strategies(cfg))]
 
 
 def text_specs(cfg: R.Config) -> list[tuple[str, Callable[[], tuple[str, Recorder]]]]:

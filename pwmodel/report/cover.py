@@ -342,6 +342,52 @@ def q7(rec: Recorder, cfg: R.Config) -> list[str]:
     return out
 
 
+def q8(rec: Recorder, cfg: R.Config) -> list[str]:
+    from pwmodel import strategies as ST
+    iso = cfg.victim_isolation
+    m0 = _m(cfg)
+    n0 = R.machine(m0).n_cpus
+    cs = cfg.callsite
+    out = heading("Q8. And the alternatives: drain on return to user, or skip?")
+    out += wrap(
+        "RU: the requester flags each dirty isolated CPU and returns; the task "
+        "drains its cache itself at its next return to user space. SKIP: "
+        "isolated CPUs are not drained (what memcg does upstream). Neither "
+        "empties every cache before a flushing caller returns, so requester "
+        "latency ranks them for async call sites only (pwmodel.strategies). "
+        f"Per call on {m0}, N = {rec.lit(n0)}, targets '{W.LABELS[iso]}', call "
+        f"site {cs}; times in us, load in CPUs:")
+    sc = R.scenario(m0, iso, None, cs, cfg.overrides)
+    rows = []
+    for s in ST.STRATEGIES:
+        if s not in ST.applicable(sc, "cpu_time"):
+            continue
+        cells = [s]
+        for col, scale, dec in (("requester_mean_ns", US, 1), ("victim_mean_ns", US, 2),
+                                ("cpu_time_ns", US, 1), ("cpu_load_cpus", 1.0, 3)):
+            cells.append(rec.num(R.strategy_value, m0, iso, cs, cfg.overrides, n0, s, col,
+                                 scale=scale, decimals=dec))
+        rows.append(cells)
+    out += table(["strategy", "requester", "victim", "CPU/call", "load"], rows)
+    if "SKIP" in ST.applicable(sc, "cpu_time"):
+        items = rec.num(R.strategy_value, m0, iso, cs, cfg.overrides, n0, "SKIP",
+                        "stranded_items", decimals=1)
+        kib = rec.num(R.strategy_value, m0, iso, cs, cfg.overrides, n0, "SKIP",
+                      "stranded_bytes", scale=1024.0, decimals=1)
+        out += [""] + wrap(f"SKIP costs memory instead: {items} items, {kib} KiB left in "
+                           "each dirty isolated CPU's cache (batch_items x item_bytes).")
+    if "RU" in ST.applicable(sc, "cpu_time"):
+        w = R.strategy_value(m0, iso, cs, cfg.overrides, n0, "RU", "dirty_window_ns")
+        wtxt = (rec.time(R.strategy_value, m0, iso, cs, cfg.overrides, n0, "RU",
+                         "dirty_window_ns") if math.isfinite(w) else "ever")
+        out += wrap(f"RU's 'victim' is the drain its task pays at its next exit to user "
+                    f"space; until then the cache stays dirty: {wtxt} on average "
+                    "(kernel_exit_rate_hz).")
+    if len(rows) == 2:
+        out += wrap("RU and SKIP need isolated targets; these are not.")
+    return out
+
+
 def measured_lines(rec: Recorder) -> list[str]:
     """What the measurements on the project's own machine say, or that they are absent."""
     st = MS.status()
@@ -401,7 +447,7 @@ def build_cover(cfg: R.Config) -> tuple[str, Recorder]:
                   "(pwlocks=1); QW = queue_work_on() + flush_work() (pwlocks=0). "
                   "Times in ns/us/ms as marked. Reproduce with:")
     lines += command(cfg).splitlines()
-    for part in (answer.section, q1, q2, q3, q4, q5, q6, q7, sources):
+    for part in (answer.section, q1, q2, q3, q4, q5, q6, q7, q8, sources):
         lines += part(rec, cfg)
     lines += ["", "Reproduce:"] + command(cfg).splitlines()
     return "\n".join(lines) + "\n", rec

@@ -380,3 +380,45 @@ def sensitivity(cfg: R.Config):
                  f"N* = {base:.1f} at the defaults (black line); each parameter moved alone "
                  "x1/2 and x2, clipped to its registry bounds", fontsize=8.5)
     return fig
+
+
+def strategies(cfg: R.Config):
+    """All four strategies (QW, RL, RU, SKIP) against CPU count on the first machine:
+    requester latency, the isolated task's interruption, total CPU load."""
+    from pwmodel import strategies as ST
+    iso = cfg.victim_isolation
+    m0 = cfg.primary
+    n = 2.0 ** (np.arange(0, 41) / 4)
+    sc = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
+    df = ST.evaluate_all(sc, n)
+    fig, axes = S.figure(1, 3, width_in=11.0, height_in=3.9)
+    panels = (("requester_mean", "requester_mean_ns", 1e3, "requester latency, mean (us)"),
+              ("victim_mean", "victim_mean_ns", 1e3, "isolated task's loss per drain (us)"),
+              ("cpu_load", "cpu_load_cpus", 1.0, "total CPU load (CPUs)"))
+    for ax, (obj, col, scale, label) in zip(axes[0], panels):
+        ranked = ST.applicable(sc, obj)
+        for strat in ST.STRATEGIES:
+            d = df.filter(pl.col("strategy") == strat)
+            if d.height == 0:
+                continue
+            st = S.STRATEGY[strat]
+            y = np.asarray(d[col], dtype=float) / scale
+            y = np.where(y > 0, y, np.nan)
+            ax.plot(n, y, color=st["color"], linestyle=st["linestyle"],
+                    label=st["label"] + ("" if strat in ranked else " (not ranked)"),
+                    alpha=1.0 if strat in ranked else 0.35)
+        ax.set_xscale("log", base=2)
+        _log2_axis(ax)
+        ax.set_yscale("log")
+        ax.set_xlabel("CPU count N (CPUs)")
+        ax.set_ylabel(label)
+        ax.set_title(OBJ_LABEL[obj] + ": ranks " + ", ".join(ranked), fontsize=8.5)
+    axes[0][0].legend(loc="upper left", fontsize=6.5)
+    skip = df.filter(pl.col("strategy") == "SKIP")
+    note = ""
+    if skip.height:
+        note = (f"; SKIP strands {skip['stranded_items'][0]:.3g} items = "
+                f"{skip['stranded_bytes'][0] / 1024:.3g} KiB per dirty isolated CPU")
+    fig.suptitle(f"{m0}, '{W.LABELS[iso]}', {cfg.callsite}: QW, RL, RU and SKIP\n"
+                 f"(SKIP's victim loss is 0, not drawn on log axes{note})", fontsize=9)
+    return fig

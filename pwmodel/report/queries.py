@@ -191,6 +191,15 @@ def crossover_local_rate(mname: str, isolation: str, preempt: str | None, callsi
                                         n_cpus)
 
 
+def strategy_value(mname: str, isolation: str, callsite: str,
+                   overrides: tuple[tuple[str, float], ...], n_cpus: float, strategy: str,
+                   column: str) -> float:
+    """One column of :func:`pwmodel.strategies.evaluate_all` (any of QW, RL, RU, SKIP)."""
+    from pwmodel import strategies as ST
+    df = ST.evaluate_all(scenario(mname, isolation, None, callsite, overrides), [n_cpus])
+    return float(df.filter(pl.col("strategy") == strategy)[column][0])
+
+
 def param_value(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> float:
     return float(scenario(mname, callsite=callsite, overrides=overrides).params()[name])
 

@@ -12,7 +12,7 @@ import results as R``); each part lives in its own module:
 from pwmodel.report.bands import BAND_FACTOR, assumed_time_params, corner, curves
 from pwmodel.report.queries import (CONFIG_LABELS, N_TABLE, TAX_CONFIGS, Config, breakdown,
                                     clear_caches, crossover_local_rate, crossover_n, crossover_rate,
-                                    crossover_sides,
+                                    crossover_sides, strategy_value,
                                     default_param, default_tax_cycles, line_moves, machine,
                                     metric, param_source, param_value, ratio_map, rl_victim_ccdf,
                                     scenario, tax_cycles, tax_ns, tax_share)
@@ -28,4 +28,4 @@ __all__ = ["BAND_FACTOR", "assumed_time_params", "corner", "curves", "CONFIG_LAB
            "metric", "param_source", "param_value", "ratio_map", "rl_victim_ccdf", "scenario",
            "tax_cycles", "tax_ns", "tax_share", "ANCHORS", "BUDGETS", "C2C_FALLBACK", "REF", "ROOT",
            "anchor_delta_cycles", "budget_ns", "c2c_ratios", "kmalloc_anchor_cycles",
-           "TORNADO_SKIP", "tornado"]
+           "TORNADO_SKIP", "tornado", "strategy_value"]

@@ -40,6 +40,8 @@ CYCLE = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, BLACK)
 STRATEGY = {
     "QW": dict(color=ORANGE, linestyle="--", marker="s", label="QW: queue_work_on + flush_work"),
     "RL": dict(color=BLUE, linestyle="-", marker="o", label="RL: remote per-CPU lock"),
+    "RU": dict(color=GREEN, linestyle="-.", marker="^", label="RU: drain on return to user"),
+    "SKIP": dict(color=PURPLE, linestyle=":", marker="v", label="SKIP: isolated CPUs not drained"),
 }
 BUDGET_STYLE = dict(color=VERMILLION, linestyle=":", linewidth=1.2)
 

@@ -1,0 +1,139 @@
+"""All four strategies side by side: QW, RL, RU and SKIP, and which objective can rank which.
+
+QW and RL come from :func:`pwmodel.evaluate.evaluate` unchanged; RU and SKIP from
+:mod:`pwmodel.models.alternatives`, evaluated on the same inputs
+(:func:`pwmodel.evaluate.inputs`). :data:`APPLICABLE` says, per objective, which
+strategies it can rank, and :func:`applicable` adds the scenario's conditions:
+
+* RU needs nohz_full targets busy in user space (isolation ``nohz_*``); SKIP needs
+  isolated targets (``isolcpus_*`` or ``nohz_*``). Elsewhere they do not exist.
+* requester latency ranks RU and SKIP only for ``async`` call sites: a flushing
+  caller (lru_add_drain_all() before migration) needs every cache empty when it
+  returns, which neither provides; requester p99 ranks QW and RL only.
+* victim interruption ranks all four: RU's is the cost its task pays at its next
+  return to user space (not an interruption of user space), SKIP's is zero.
+* CPU time, fast-path tax and total CPU load rank all four; RU and SKIP keep the
+  queued-work configuration's fast path (no remotely taken lock).
+
+What SKIP costs is memory, not time (``stranded_items``, ``stranded_bytes`` per
+dirty isolated CPU); what RU costs besides the exit is the time the cache stays
+dirty (``dirty_window_ns``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import polars as pl
+
+from pwmodel import evaluate as E
+from pwmodel.errors import PwmodelError
+from pwmodel.models import alternatives as A
+from pwmodel.models import fastpath as FP
+from pwmodel.models import numeric
+
+STRATEGIES = ("QW", "RL", "RU", "SKIP")
+APPLICABLE: dict[str, tuple[str, ...]] = {
+    "requester_mean": ("QW", "RL", "RU", "SKIP"),   # RU, SKIP: async call sites only
+    "requester_p99": ("QW", "RL"),
+    "victim_mean": ("QW", "RL", "RU", "SKIP"),
+    "victim_worst": ("QW", "RL", "RU", "SKIP"),
+    "cpu_time": ("QW", "RL", "RU", "SKIP"),
+    "fastpath_tax": ("QW", "RL", "RU", "SKIP"),
+    "cpu_load": ("QW", "RL", "RU", "SKIP"),
+}
+EXTRA = ("stranded_items", "stranded_bytes", "dirty_window_ns")
+
+
+def applicable(sc: E.Scenario, objective: str) -> tuple[str, ...]:
+    """The strategies ``objective`` can rank in this scenario (see the module docstring)."""
+    if objective not in APPLICABLE:
+        raise PwmodelError(f"unknown objective '{objective}' (known: {', '.join(APPLICABLE)})",
+                           field="objective")
+    out = list(APPLICABLE[objective])
+    if not sc.isolation.startswith("nohz_"):
+        out = [s for s in out if s != "RU"]
+    if not sc.isolation.startswith(("nohz_", "isolcpus_")):
+        out = [s for s in out if s != "SKIP"]
+    if objective == "requester_mean" and sc.pattern != "async":
+        out = [s for s in out if s not in ("RU", "SKIP")]
+    return tuple(out)
+
+
+def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFAULT) -> pl.DataFrame:
+    """One row per (n_cpus, strategy) for all four strategies, the columns of
+    :func:`pwmodel.evaluate.evaluate` plus ``stranded_items``, ``stranded_bytes`` (per
+    dirty isolated CPU, SKIP) and ``dirty_window_ns`` (RU). Rows of a strategy that
+    does not exist for the scenario's isolation are left out."""
+    base = E.evaluate(sc, n_cpus)
+    ps = sc.params()
+    n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
+    v = E.inputs(sc, n, ps)
+    qw_cfg, _ = sc.configs
+    idle = sc.isolation == "idle"
+
+    def ev(expr) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return np.broadcast_to(np.asarray(numeric(expr, v), dtype=float), n.shape).copy()
+
+    nan = np.full(n.shape, math.nan)
+    base = base.with_columns(pl.lit(math.nan).alias("stranded_items"),
+                             pl.lit(math.nan).alias("stranded_bytes"),
+                             pl.lit(math.nan).alias("dirty_window_ns"))
+    tax = ev(FP.tax_expr(qw_cfg))
+    lam_r, lam_l = float(ps["remote_rate_hz"]), float(ps["local_rate_hz"])
+    zeros = np.zeros(n.shape)
+    rows = []
+    exists = {"RU": sc.isolation.startswith("nohz_"),
+              "SKIP": sc.isolation.startswith(("nohz_", "isolcpus_"))}
+    if exists["RU"]:
+        req = ev(A.ru_requester_expr())
+        exit_cost = zeros if idle else ev(A.ru_exit_cost_expr())
+        cpu = ev(A.ru_cpu_expr())
+        rows.append(("RU", req, req, exit_cost, exit_cost, cpu, tax, nan, nan,
+                     ev(A.ru_dirty_window_expr())))
+    if exists["SKIP"]:
+        req = ev(A.skip_requester_expr())
+        rows.append(("SKIP", req, req, zeros, zeros, req, tax, ev(A.stranded_items_expr()),
+                     ev(A.stranded_bytes_expr()), nan))
+    frames = [base]
+    for strat, req, p99, vm, vw, cpu, tx, items, nbytes, window in rows:
+        frames.append(pl.DataFrame({
+            "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite_name] * n.size,
+            "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
+            "strategy": [strat] * n.size, "config": [qw_cfg] * n.size,
+            "n_cpus": base.filter(pl.col("strategy") == "QW")["n_cpus"],
+            "dirty_cpus": ps["dirty_fraction"] * n,
+            "requester_mean_ns": req, "requester_p99_ns": p99, "victim_mean_ns": vm,
+            "victim_worst_ns": vw, "cpu_time_ns": cpu, "fastpath_tax_ns": tx,
+            "fastpath_extra_ns": zeros,
+            "cpu_load_cpus": (lam_r * cpu + n * lam_l * tx) * 1e-9,
+            "stranded_items": items, "stranded_bytes": nbytes, "dirty_window_ns": window,
+        }).select(base.columns))
+    return pl.concat(frames, how="vertical_relaxed").sort(["n_cpus", "strategy"])
+
+
+def ranking(sc: E.Scenario, objective: str, n_cpus: Sequence[float]) -> list[dict]:
+    """Per CPU count: the applicable strategies ordered best first with their values, and
+    what RU and SKIP cost besides (dirty window, stranded items and bytes per CPU)."""
+    from pwmodel.decide import check_objective
+    col = check_objective(objective)
+    strats = applicable(sc, objective)
+    df = evaluate_all(sc, n_cpus)
+    out = []
+    for n in sorted(set(df["n_cpus"].to_list())):
+        sub = df.filter(pl.col("n_cpus") == n)
+        vals = {s: float(sub.filter(pl.col("strategy") == s)[col][0]) for s in strats}
+        order = sorted(strats, key=lambda s: (vals[s], STRATEGIES.index(s)))
+        row: dict = {"n_cpus": n, "order": order,
+                     "values": {s: (v if math.isfinite(v) else None) for s, v in vals.items()}}
+        for s, c in (("SKIP", "stranded_items"), ("SKIP", "stranded_bytes"),
+                     ("RU", "dirty_window_ns")):
+            r = sub.filter(pl.col("strategy") == s)
+            if r.height:
+                x = float(r[c][0])
+                row[c] = x if math.isfinite(x) else None
+        out.append(row)
+    return out
