@@ -14,8 +14,8 @@ from pwmodel.fit.wakecal import condition_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MEAS = ROOT / "data" / "measured"
-CAPTURES = ["wake_other", "wake_batch", "wake_nice19", "wake_nice-10", "wake_schedidle", "wake_slice100us",
-            "wake_slice20ms", "wake_busy2", "wake_noautogroup", "wake_noag_nice19", "wake_noag_nice-10",
+CAPTURES = ["wake_other", "wake_other_r2", "wake_batch", "wake_nice19", "wake_nice-10", "wake_schedidle", "wake_slice100us",
+            "wake_slice20ms", "wake_busy2", "wake_noautogroup", "wake_noag_nice19", "wake_noag_nice-10", "wake_noag_nice-10_r2",
             "wake_noag_schedidle", "wake_noag_busy2", "wake_noag_slice20ms", "wake_noag_slice100us",
             "wake_stat_refresh_other", "drain_migrate_pages_other"]
 

@@ -208,3 +208,26 @@ def test_isolation_levels_take_their_own_wakeup_parameters():
     assert sc.wake_dist().mean_ns() == pytest.approx(
         W.wake_dist("busy_other", m.preempt_model, busy).mean_ns())
     assert math.isfinite(sc.wake_dist().expected_max_ns(8))
+
+
+@have_data
+def test_calibrate_from_an_ingested_lifecycle_table(tmp_path):
+    """Without events the causes cannot be told apart: every wait above 200 us is a tick wait,
+    no other tasks, the phase from where the tick waits end; the model still reproduces the
+    table's p50/p90/p99 within 30 %."""
+    import polars as pl
+    from pwmodel.fit.wakecal import calibrate_state, predicted
+    t = tmp_path / "lifecycle.parquet"
+    pl.read_parquet(BASE / "lifecycle.parquet").write_parquet(t)
+    cal = calibrate_state("busy_other", t, tick_hz=250, n_cpus=2, settings={"policy": "other"}, autogroup=True)
+    assert cal.values["other_share_fraction"][0] == 0.0 and cal.values["tick_phase_sync_fraction"][0] > 0.5
+    assert "no events" in cal.values["wake_lag_use_ns"][1]
+    ps = P.resolve(M.get("local-kvm-2vcpu")).with_overrides({k: v for k, (v, _) in cal.values.items()})
+    pred = predicted("busy_other", ps, "none")
+    for k in ("p50_ns", "p90_ns", "p99_ns"):
+        assert pred[k] == pytest.approx(cal.measured[k], rel=0.30), k
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    from pwmodel.errors import PwmodelError
+    with pytest.raises(PwmodelError, match="queue_to_start_ns"):
+        calibrate_state("busy_other", bad, tick_hz=250, n_cpus=2)

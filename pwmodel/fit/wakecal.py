@@ -168,15 +168,20 @@ def calibrate_state(isolation: str, path: str | Path, *, tick_hz: float, n_cpus:
         ag = s.autogroup if autogroup is None else autogroup
         cname = f"{path} (pwmodel collect folder)"
         how = "trace-classified causes (pwmodel.fit.wakecause)"
+        phase_how = f"share of queue times within {PHASE_WINDOW_NS / 1e3:g} us after the target's tick, less the uniform share"
     else:
         df = _load_waits(path)
         waits = df["queue_to_start_ns"].cast(pl.Float64).to_numpy()
         n = waits.size
         k_tick, k_other = int((waits > FAST_NS).sum()), 0
-        sync, other, steal = 0.0, 0.0, 0.0
+        # a tick wait is W = T - phase: the slow waits give the phase of the triggers
+        slow = waits[waits > FAST_NS]
+        sync = phase_sync(tick_ns - np.minimum(slow, tick_ns), tick_ns) if slow.size else 0.0
+        other, steal = 0.0, 0.0
         st, ag = dict(settings or {}), bool(autogroup)
         cname = f"{path} (lifecycle table, no events)"
         how = f"every wait > {FAST_NS / 1e3:g} us counted as a tick wait (no events to tell causes apart)"
+        phase_how = "tick waits' position in the tick (T - wait), less the uniform share (no events)"
     inputs_src = rule_inputs(st, autogroup=ag, n_cpus=n_cpus)
     inputs = {k: v for k, (v, _) in inputs_src.items()}
     out: dict[str, tuple[float, str]] = dict(inputs_src)
@@ -188,8 +193,7 @@ def calibrate_state(isolation: str, path: str | Path, *, tick_hz: float, n_cpus:
     out["other_share_fraction"] = (round(other, 5), f"{cname}: share of the target CPU's time in the trigger span taken by "
                                            "tasks other than the busy task, kworkers and idle (trace)")
     out["steal_fraction"] = (round(steal, 5), f"{cname}: metadata cpu_time_share steal_pct of the target CPU (/proc/stat)")
-    out["tick_phase_sync_fraction"] = (round(sync, 4), f"{cname}: share of queue times within "
-                                              f"{PHASE_WINDOW_NS / 1e3:g} us after the target's tick, less the uniform share")
+    out["tick_phase_sync_fraction"] = (round(sync, 4), f"{cname}: {phase_how}")
     out["tick_phase_window_ns"] = (PHASE_WINDOW_NS, "pwmodel.fit.wakecal.PHASE_WINDOW_NS (the phase window used)")
     if other > 0.02 and k_other:
         h = min(1.0, k_other / (n * other))
