@@ -136,3 +136,13 @@ def test_user_call_site_in_decide_report_and_sweep(tmp_path, capsys):
     df = SW.run(spec).collect()
     assert df["callsite"].cast(str).to_list() == ["my_cache", "lru_add_drain"]
     assert df["qw_requester_mean_ns"].to_list() == [q(mine, "QW"), q(base, "QW")]
+
+
+def test_user_call_site_in_the_explorer(tmp_path):
+    import importlib
+    WI = importlib.import_module("pwmodel.notebook.whatif")
+    f = _user_toml(tmp_path)
+    res = WI.whatif(WI.WhatIfState(callsite=str(f), n_cpus=16), grid_points=8)
+    assert "my_cache" in res.summary
+    ui = WI.WhatIf(WI.WhatIfState(callsite=str(f)))
+    assert str(f) in ui.controls["callsite"].options

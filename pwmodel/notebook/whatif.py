@@ -86,7 +86,8 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     xo = crossover_n(sc)
     wq, wr = float(q[col]), float(r[col])
     winner = "tie" if math.isclose(wq, wr, rel_tol=1e-12) else ("RL" if wr < wq else "QW")
-    summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, {state.callsite}: "
+    summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, "
+               f"{CS.name_of(state.callsite)}: "
                f"{state.objective} QW {fmt_value(wq, col)} vs RL {fmt_value(wr, col)} "
                f"-> {winner} wins ({fmt.ratio_of(wq, wr)}); requester-latency crossover N*: "
                f"{fmt.crossover(xo.n_cpus, xo.below, xo.above, long=True)}")
@@ -147,7 +148,9 @@ class WhatIf:
                                     layout=lay, style=sty),
             "preempt_model": w.Dropdown(options=list(PREEMPT_CHOICES), value=s.preempt_model,
                                         description="preemption model", layout=lay, style=sty),
-            "callsite": w.Dropdown(options=list(CS.CALLSITES), value=s.callsite,
+            "callsite": w.Dropdown(options=list(CS.CALLSITES) + ([s.callsite] if s.callsite
+                                                                 not in CS.CALLSITES else []),
+                                   value=s.callsite,
                                    description="call site", layout=lay, style=sty),
             "qw_config": w.Dropdown(options=["auto", *FP.CONFIGS], value=s.qw_config,
                                     description="QW kernel config", layout=lay, style=sty),
