@@ -219,8 +219,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        "kernel source: check_preempt_wakeup_fair(): a non-idle wakee always preempts an idle entity"),
     _p("wake_lag_use_ns", "ns", "lag the woken kworker uses per wake-up (at equal weights)",
        40000.0, 1000.0, 1e6,
-       "assumption: 6x the kworker's run time per wake-up (2 switches of 1.5 us + 4 us irq/work), "
-       "the ratio calibrated on the local KVM guest (fitted 88 us against 14 us measured run time)"),
+       "assumption: about 6x the kworker's run time per wake-up (2 switches of 1.5 us + 4 us irq/work), "
+       "the ratio seen on the local KVM guest (fitted 78 us against 14 us measured run time, docs/wakeup.md)"),
     _p("other_share_fraction", "1", "share of the target CPU's time taken by other runnable tasks",
        0.0, 0.0, 1.0, "assumption: a CPU dedicated to the busy task (no other runnable tasks)"),
     _p("p_other_hold", "1", "probability a wake-up finding another task's share waits for the tick",
@@ -290,7 +290,7 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
                 "1000 (Fedora, RHEL)"),
     "wake_lag_use_ns": (7000.0, 100000.0, "assumption",
                         "assumption: from the kworker's bare run time per wake-up (2 x 1.5 us switch + "
-                        "4 us, no lag factor) to 100 us (above the local guest's fitted 88 us)"),
+                        "4 us, no lag factor) to 100 us (above the local guest's fitted 78 us)"),
     "busy_entity_items": (1.0, 2.0, "workload", "workload: one or two busy tasks on the target CPU"),
     "other_share_fraction": (0.0, 0.1, "workload",
                     "workload: up to 10 % of the target's time taken by other tasks (housekeeping load)"),
