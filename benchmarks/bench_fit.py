@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pwmodel.fit import calibrate as C, distributions as FD
+from pwmodel.fit import calibrate as CAL, distributions as FD
 
 
 def main() -> None:
@@ -24,14 +24,14 @@ def main() -> None:
     ap.add_argument("--family", default="lognorm")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    est = C.micro_estimates(n_boot=a.n_boot)
+    est = CAL.micro_estimates(n_boot=a.n_boot)
     t1 = time.perf_counter()
-    cal = C.calibrate(wake_ci="wald", n_boot=a.n_boot)
+    cal = CAL.calibrate(wake_ci="wald", n_boot=a.n_boot)
     t2 = time.perf_counter()
-    f = FD.fit_dist(C.wake_samples("stat_refresh_idle"), a.family, ci="bootstrap", n_boot=a.n_boot)
+    f = FD.fit_dist(CAL.wake_samples("stat_refresh_idle"), a.family, ci="bootstrap", n_boot=a.n_boot)
     t3 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
-        C.write(cal, Path(d) / "p.toml", Path(d) / "fits")
+        CAL.write(cal, Path(d) / "p.toml", Path(d) / "fits")
     t4 = time.perf_counter()
     print(f"micro constants, {a.n_boot} resamples : {t1 - t0:7.2f} s ({len(est)} constants)")
     print(f"calibrate (micro + 4 wake selections): {t2 - t1:7.2f} s")

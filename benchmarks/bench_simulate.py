@@ -21,11 +21,11 @@ import numpy as np
 
 from pwmodel import machine as M
 from pwmodel.evaluate import Scenario
-from pwmodel.simulate import events as E, fanout as FO
+from pwmodel.simulate import events as EV, fanout as SF
 from pwmodel.simulate.sampling import FastSampler
 
 
-def simpy_fanout(p: FO.Plan, reps: int, seed: int) -> float:
+def simpy_fanout(p: SF.Plan, reps: int, seed: int) -> float:
     """QW requester latency with SimPy; returns seconds spent."""
     import simpy
     rng = np.random.default_rng(seed)
@@ -95,12 +95,12 @@ def main() -> None:
     sc = Scenario(M.get("amd-epyc-7r13-2s"), isolation="idle")
     n = 1024
     reps = 2048 if a.quick else 8192
-    FO.simulate(sc, [n], reps=64)                       # warm-up (lambdify, imports)
+    SF.simulate(sc, [n], reps=64)                       # warm-up (lambdify, imports)
     t = time.perf_counter()
-    FO.simulate(sc, [n], reps=reps, workers=a.workers)
+    SF.simulate(sc, [n], reps=reps, workers=a.workers)
     dt = time.perf_counter() - t
     vec = reps * n / dt
-    p = FO.plan(sc, n)
+    p = SF.plan(sc, n)
     s_reps = 4 if a.quick else 10
     st = simpy_fanout(p, s_reps, 0)
     sp_rate = s_reps * n / st
@@ -118,7 +118,7 @@ def main() -> None:
     ll, lr, sl, sr = 1e6, 1e4, 30.0, 2600.0
     dur = 2e8 if a.quick else 1e9
     t = time.perf_counter()
-    res = E.two_class_lock(ll, lr, sl, sr, 0.0, dur, seed=1)
+    res = EV.two_class_lock(ll, lr, sl, sr, 0.0, dur, seed=1)
     et = time.perf_counter() - t
     sdur = dur / 20
     st, sev, sw = simpy_lock(ll, lr, sl, sr, sdur, 1)
@@ -130,7 +130,7 @@ def main() -> None:
     rng = np.random.default_rng(2)
     t_arr = np.cumsum(rng.exponential(1e5, 200_000))
     t = time.perf_counter()
-    mres = E.drain_mutex(t_arr, np.full(t_arr.size, 8e4), 20.9, 3000.0)
+    mres = EV.drain_mutex(t_arr, np.full(t_arr.size, 8e4), 20.9, 3000.0)
     mt = time.perf_counter() - t
     print(f"drain mutex (Python event loop): {mres.events / mt / 1e6:.2f} M events/s")
 

@@ -377,17 +377,6 @@ def from_scipy(rv: object, shift_ns: float = 0.0, name: str = "", label: str = "
                        shift_ns, name)
 
 
-def empirical_expected_max_ns(samples: np.ndarray, n: int) -> float:
-    """E[max of n draws] from the empirical CDF of ``samples`` (exact for the ECDF)."""
-    x = np.sort(np.asarray(samples, dtype=float))
-    m = x.size
-    if m == 0:
-        raise PwmodelError("no samples")
-    k = np.arange(1, m + 1)
-    w = (k / m) ** n - ((k - 1) / m) ** n
-    return float(np.sum(w * x))
-
-
 # ---- empirical distributions -----------------------------------------------------
 class EmpiricalDist(LatencyDist):
     """Equal-weight point masses at sorted latencies (ns), with exact, fast order statistics.
@@ -469,5 +458,5 @@ def discretize(dist: LatencyDist, points: int = 1024, name: str | None = None) -
 
 
 __all__ = ["Component", "LatencyDist", "point", "uniform", "continuous", "from_scipy",
-           "empirical_expected_max_ns", "EmpiricalDist", "empirical_dist", "discretize",
+           "EmpiricalDist", "empirical_dist", "discretize",
            "stats", "optimize"]

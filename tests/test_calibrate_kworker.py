@@ -8,11 +8,11 @@ import pytest
 
 from pwmodel import data
 from pwmodel.errors import PwmodelError
-from pwmodel.fit import calibrate as C
+from pwmodel.fit import calibrate as CAL
 
 
 def test_kworker_costs_add_up_to_the_measured_interruption():
-    est = C.kworker_estimates(n_boot=200)
+    est = CAL.kworker_estimates(n_boot=200)
     for k in ("kworker_switch_ns", "kworker_irq_ns", "item_drain_ns"):
         e = est[k]
         assert e.low <= e.value <= e.high and e.n >= 100
@@ -27,4 +27,4 @@ def test_kworker_costs_add_up_to_the_measured_interruption():
 def test_kworker_costs_refuse_a_trace_without_matching_work():
     lc = data.load("measured/drain_migrate_pages_other/lifecycle").head(3)
     with pytest.raises(PwmodelError, match="kworker gaps matched"):
-        C.kworker_estimates(lifecycle=lc, n_boot=10)
+        CAL.kworker_estimates(lifecycle=lc, n_boot=10)

@@ -11,7 +11,7 @@ import pytest
 
 
 from pwmodel.errors import PwmodelError
-from pwmodel.fit import Data, FitResult, Model, fit, distributions as FD, select as S
+from pwmodel.fit import Data, FitResult, Model, fit, distributions as FD, select as SEL
 from pwmodel.models import fanout as F
 
 
@@ -111,7 +111,7 @@ def test_cross_validation_picks_the_generating_form():
     y = y + np.random.default_rng(0).normal(0, 0.01 * y.mean(), y.size)
     groups = np.where(n == n.max(), "largest", "rest")
     d = Data({"n_cpus": n}, y, "requester_mean_ns", name="syn_fanout", groups=groups)
-    tab = S.cross_validate(forms, d)
+    tab = SEL.cross_validate(forms, d)
     chosen = tab.filter(tab["chosen"])
     assert set(chosen["candidate"]) == {"lock"}
     assert set(tab["scheme"]) == {"loo", "logo"} and tab.height == 6

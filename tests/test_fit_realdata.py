@@ -14,8 +14,8 @@ C = pytest.importorskip("pwmodel.fit.calibrate")
 
 def _have() -> bool:
     try:
-        from pwmodel import data as D
-        return "measured/micro/micro" in D.list_datasets()
+        from pwmodel import data as DATA
+        return "measured/micro/micro" in DATA.list_datasets()
     except (ImportError, PwmodelError):
         return False
 
@@ -59,11 +59,11 @@ def test_heldout_trigger_and_state_quantiles():
     Tolerances: p50 30 %, p99 20 %; p90 80 %: it falls where the CDF is flat, inside the
     slow part whose weight differs per state (12.7 %, 20 %, 14.4 %), and the busy state's
     slow waits bunch just under the tick instead of spreading over it."""
-    from pwmodel.fit import select as S
+    from pwmodel.fit import select as SEL
     f = _fit("idle", "tick_lognorm")
     tol = {0.5: 0.30, 0.9: 0.80, 0.99: 0.20}
     for other in ("stat_refresh_idle", "other"):
-        t = S.heldout_quantiles(f, _sample(other).values_ns, qs=tuple(tol))
+        t = SEL.heldout_quantiles(f, _sample(other).values_ns, qs=tuple(tol))
         for r in t.iter_rows(named=True):
             assert abs(r["rel_error"]) < tol[r["quantile"]], (other, r)
 

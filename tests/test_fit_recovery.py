@@ -82,10 +82,10 @@ def test_profile_coverage_nonlinear_model():
 
 def test_joint_fit_shared_parameter_coverage():
     # one c2c_ns shared by two models: the RL hold of one drain, and an owner refetch
-    from pwmodel.models import coherence as C
-    m1 = Model.from_expr(C.remote_hold_expr() * F.X.n_cpus, x=["n_cpus"],
+    from pwmodel.models import coherence
+    m1 = Model.from_expr(coherence.remote_hold_expr() * F.X.n_cpus, x=["n_cpus"],
                          params=["c2c_ns", "item_drain_ns"], name="hold")
-    m2 = Model.from_expr(C.owner_refetch_expr() + W.S["atomic_rmw_ns"] * F.X.n_cpus,
+    m2 = Model.from_expr(coherence.owner_refetch_expr() + W.S["atomic_rmw_ns"] * F.X.n_cpus,
                          x=["n_cpus"], params=["c2c_ns", "atomic_rmw_ns"], name="refetch")
     truth = {"c2c_ns": 70.0, "item_drain_ns": 40.0, "atomic_rmw_ns": 8.0}
     n = np.arange(1, 9, dtype=float)

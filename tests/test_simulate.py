@@ -12,7 +12,7 @@ from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario, evaluate, inputs
 from pwmodel.models import fanout as F, numeric
 from pwmodel.models import symbols as X
-from pwmodel.simulate import events as E, fanout as FO, validate as V
+from pwmodel.simulate import events as EV, fanout as SF, validate as V
 from pwmodel.simulate.sampling import FastSampler, quantile_ci
 
 AMD = M.get("amd-epyc-7r13-2s")
@@ -60,16 +60,16 @@ def test_quantile_ci_covers_truth():
 # ---- reproducibility and topology -----------------------------------------------
 def test_reproducible_and_independent_of_workers():
     sc = Scenario(AMD, isolation="idle")
-    a = FO.simulate(sc, [4, 300], reps=700, seed=11)
-    b = FO.simulate(sc, [4, 300], reps=700, seed=11, workers=2)
-    c = FO.simulate(sc, [4, 300], reps=700, seed=12)
+    a = SF.simulate(sc, [4, 300], reps=700, seed=11)
+    b = SF.simulate(sc, [4, 300], reps=700, seed=11, workers=2)
+    c = SF.simulate(sc, [4, 300], reps=700, seed=12)
     assert a.equals(b)
     assert not a.equals(c)
 
 
 @pytest.mark.parametrize("n", [1, 2, 9, 16, 100, 192, 500])
 def test_topology_matches_class_counts(n):
-    c2c, _, _ = FO.topology(AMD, n)
+    c2c, _, _ = SF.topology(AMD, n)
     assert c2c.mean() == pytest.approx(float(AMD.mean_c2c_ns(n)), rel=1e-12)
     assert c2c.max() == pytest.approx(float(AMD.max_c2c_ns(n)))
 
@@ -77,12 +77,12 @@ def test_topology_matches_class_counts(n):
 def test_bad_input_names_the_field():
     sc = Scenario(AMD)
     with pytest.raises(PwmodelError, match="dirty"):
-        FO.plan(sc, 4, dirty="sometimes")
+        SF.plan(sc, 4, dirty="sometimes")
     with pytest.raises(PwmodelError) as e:
-        FO.plan(sc, 2.5)
+        SF.plan(sc, 2.5)
     assert e.value.field == "n_cpus"
     with pytest.raises(PwmodelError) as e:
-        FO.plan(Scenario(AMD, overrides={"local_rate_hz": 5e7, "local_cs_ns": 30.0}), 4)
+        SF.plan(Scenario(AMD, overrides={"local_rate_hz": 5e7, "local_cs_ns": 30.0}), 4)
     assert e.value.field == "local_rate_hz"
 
 
@@ -141,7 +141,7 @@ def test_wrong_analytic_form_is_caught():
 
 # ---- event level --------------------------------------------------------------
 def test_two_class_lock_against_contention_formulas():
-    df = E.lock_grid(local_rates_hz=(1e5, 1e7), remote_rates_hz=(1e3,), min_drains=20000, seed=2)
+    df = EV.lock_grid(local_rates_hz=(1e5, 1e7), remote_rates_hz=(1e3,), min_drains=20000, seed=2)
     for r in df.iter_rows(named=True):
         assert (r["remote_wait_lo_ns"] <= r["remote_wait_ana_ns"] <= r["remote_wait_hi_ns"]
                 or r["remote_wait_sim_ns"] == pytest.approx(r["remote_wait_ana_ns"], rel=0.15))
@@ -157,17 +157,17 @@ def test_two_class_lock_against_contention_formulas():
 
 def test_mutex_piggy_backing():
     t = np.array([0.0, 10.0, 20.0, 30.0, 5000.0])
-    r = E.drain_mutex(t, np.full(5, 100.0), mutex_ns=1.0, handoff_ns=2.0)
+    r = EV.drain_mutex(t, np.full(5, 100.0), mutex_ns=1.0, handoff_ns=2.0)
     # caller 0 drains; 1..3 read the same generation: 1 drains again, 2 and 3 piggy-back
     assert r.drained.tolist() == [True, True, False, False, True]
     assert r.latency_ns.tolist() == [100.0, 192.0, 185.0, 178.0, 100.0]
     with pytest.raises(PwmodelError):
-        E.drain_mutex(t[::-1], np.full(5, 100.0), 1.0, 2.0)
+        EV.drain_mutex(t[::-1], np.full(5, 100.0), 1.0, 2.0)
 
 
 def test_mutex_sweep_and_proposal():
     sc = Scenario(AMD, isolation="nohz_other")
-    df = E.mutex_sweep(sc, 16, [10.0, 1e4], callers=6000, seed=3)
+    df = EV.mutex_sweep(sc, 16, [10.0, 1e4], callers=6000, seed=3)
     rl = df.filter(pl.col("strategy") == "RL").sort("caller_rate_hz")
     assert rl["requester_mean_ns"][1] > rl["requester_mean_ns"][0]
     assert rl["drains_per_call"][1] < 1.0

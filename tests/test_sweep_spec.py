@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from pwmodel.errors import PwmodelError
-from pwmodel.sweep import spec as S
+from pwmodel.sweep import spec as SPEC
 
 GOOD = textwrap.dedent("""\
     # a comment
@@ -31,19 +31,19 @@ GOOD = textwrap.dedent("""\
 
 def bad(text: str) -> PwmodelError:
     with pytest.raises(PwmodelError) as ei:
-        S.parse(textwrap.dedent(text), "spec.toml")
+        SPEC.parse(textwrap.dedent(text), "spec.toml")
     return ei.value
 
 
 def test_good_spec_axes_ordered_and_ranges_expanded():
-    sp = S.parse(GOOD, "spec.toml")
+    sp = SPEC.parse(GOOD, "spec.toml")
     # structural axes, then wake-shaping parameters, then others, n_cpus last
     assert list(sp.axes) == ["machine", "isolation", "dirty_fraction", "remote_rate_hz", "n_cpus"]
     assert sp.axes["n_cpus"] == (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
     assert sp.axes["remote_rate_hz"] == (0.0, 25.0, 50.0, 75.0, 100.0)
     assert sp.n_points == 1 * 2 * 2 * 5 * 7
     assert sp.fixed == {"item_drain_ns": 60.0}
-    assert sp.fingerprint() == S.parse(GOOD).fingerprint()
+    assert sp.fingerprint() == SPEC.parse(GOOD).fingerprint()
     assert sp.replace(seed=3).fingerprint() != sp.fingerprint()
 
 
@@ -164,6 +164,6 @@ def test_bundled_example_specs_parse():
     specs = sorted(root.glob("*.toml"))
     assert specs, "example sweep scripts missing"
     for p in specs:
-        sp = S.load(p)
+        sp = SPEC.load(p)
         assert sp.n_points >= 1
         assert p.read_text().lstrip().startswith("#")    # each says what it answers

@@ -25,8 +25,8 @@ def _frame(src: str) -> pl.DataFrame:
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise PwmodelError(f"cannot read table: {exc}", file=src) from None
         raise PwmodelError("expected a .parquet, .csv or .tsv file", file=src)
-    from pwmodel import data as D
-    return D.load(src)
+    from pwmodel import data as DATA
+    return DATA.load(src)
 
 
 def _filter(df: pl.DataFrame, exprs: list[str], src: str) -> pl.DataFrame:
@@ -41,11 +41,11 @@ def _filter(df: pl.DataFrame, exprs: list[str], src: str) -> pl.DataFrame:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from pwmodel.fit import calibrate as C, distributions as FD
+    from pwmodel.fit import calibrate as CAL, distributions as FD
     if args.calibrate:
-        cal = C.calibrate(name=args.name, wake_ci=args.ci, n_boot=args.n_boot, seed=args.seed)
-        paths = C.write(cal, args.profile, args.out_dir)
-        text = C.estimates_frame(cal.estimates).select("name", "value", "low", "high", "n")
+        cal = CAL.calibrate(name=args.name, wake_ci=args.ci, n_boot=args.n_boot, seed=args.seed)
+        paths = CAL.write(cal, args.profile, args.out_dir)
+        text = CAL.estimates_frame(cal.estimates).select("name", "value", "low", "high", "n")
         rep = str(text) + "\n" + "\n\n".join(s.report() for s in cal.wake.values())
         if args.figure or args.report:
             from pwmodel.fit import heldout as H

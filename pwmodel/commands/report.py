@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from pwmodel import decide as D
+from pwmodel import decide as DC
 from pwmodel import machine as M
 from pwmodel.errors import PwmodelError
 from pwmodel.models import callsite as CS
@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "first drives the latency figures and tables)")
     p.add_argument("--isolation", action="append", choices=list(W.ISOLATION),
                    help="isolation level of the target CPU (repeatable; default: all)")
-    p.add_argument("--objective", choices=list(D.OBJECTIVES),
+    p.add_argument("--objective", choices=list(DC.OBJECTIVES),
                    help="objective of the crossover maps (default: requester_mean for the "
                         "CPU count x isolation map, cpu_load for the CPU count x rate maps)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",

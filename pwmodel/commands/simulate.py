@@ -12,7 +12,7 @@ from pwmodel.commands._common import add_param_option, n_list, overrides
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
 from pwmodel.models import callsite, wakeup
-from pwmodel.simulate import events as E, fanout as FO, validate as V
+from pwmodel.simulate import events as EV, fanout as SF, validate as V
 
 _SHOW = ["strategy", "n_cpus", "dirty_cpus", "requester_mean_ns", "requester_p50_ns", "requester_p99_ns",
          "requester_p999_ns", "requester_max_ns", "victim_mean_ns", "victim_worst_ns", "cpu_time_ns"]
@@ -37,7 +37,7 @@ def _write(df: pl.DataFrame, out: str | None) -> None:
 
 def _run_simulate(args: argparse.Namespace) -> int:
     sc = _scenario(args)
-    df = FO.simulate(sc, [int(n) for n in n_list(args.n_cpus)], reps=args.reps, seed=args.seed,
+    df = SF.simulate(sc, [int(n) for n in n_list(args.n_cpus)], reps=args.reps, seed=args.seed,
                      dirty=args.dirty, workers=args.workers)
     with pl.Config(tbl_rows=200, tbl_cols=len(_SHOW), tbl_width_chars=200):
         print(df.select(_SHOW))
@@ -73,7 +73,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 def _run_mutex(args: argparse.Namespace) -> int:
     sc = _scenario(args)
     rates = [float(x) for x in args.caller_rates.split(",")]
-    df = E.mutex_sweep(sc, int(args.n), rates, callers=args.callers, seed=args.seed)
+    df = EV.mutex_sweep(sc, int(args.n), rates, callers=args.callers, seed=args.seed)
     with pl.Config(tbl_rows=200, tbl_cols=12, tbl_width_chars=200):
         print(df.select("strategy", "caller_rate_hz", "drain_mean_ns", "requester_mean_ns",
                         "proposed_mean_ns", "requester_p99_ns", "drains_per_call"))
@@ -84,7 +84,7 @@ def _run_mutex(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reps", type=int, default=4000, help="replications per CPU count")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dirty", default="binomial", choices=FO.DIRTY_MODES,
+    p.add_argument("--dirty", default="binomial", choices=SF.DIRTY_MODES,
                    help="dirty CPUs: binomial (each CPU w.p. d) or fixed (d N, stochastic rounding)")
     p.add_argument("--workers", type=int, default=1, help="processes (results do not depend on it)")
 

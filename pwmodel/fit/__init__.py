@@ -7,9 +7,9 @@ calibration (:mod:`pwmodel.fit.calibrate`); cross-validated model selection
 (:mod:`pwmodel.fit.select`). Fitting never prints or plots by itself.
 """
 
-from pwmodel.fit.parameters import Parameter, Parameters, from_registry, make
+from pwmodel.fit.parameters import Parameter, Parameters, make
 from pwmodel.fit.model import Data, Model
 from pwmodel.fit.result import FitResult
 from pwmodel.fit.lsq import fit
 
-__all__ = ["Parameter", "Parameters", "from_registry", "make", "Data", "Model", "FitResult", "fit"]
+__all__ = ["Parameter", "Parameters", "make", "Data", "Model", "FitResult", "fit"]

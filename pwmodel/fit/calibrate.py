@@ -20,7 +20,6 @@ provenance naming the datasets.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +66,8 @@ class Calibration:
 def _load(name: str, frame: pl.DataFrame | None) -> pl.DataFrame:
     if frame is not None:
         return frame
-    from pwmodel import data as D
-    return D.load(name)
+    from pwmodel import data as DATA
+    return DATA.load(name)
 
 
 def _median_ci(x: np.ndarray, rng: np.random.Generator, n_boot: int, level: float
@@ -246,8 +245,8 @@ def calibrate(*, name: str = "local-kvm-2vcpu", micro: pl.DataFrame | None = Non
             pass
     meta: dict = {}
     try:
-        from pwmodel import data as D
-        meta = D.metadata(MICRO)
+        from pwmodel import data as DATA
+        meta = DATA.metadata(MICRO)
     except PwmodelError:
         pass
     classes = {k.split(".", 1)[1]: e for k, e in est.items() if k.startswith("c2c_ns.")}
@@ -276,8 +275,8 @@ def calibrate(*, name: str = "local-kvm-2vcpu", micro: pl.DataFrame | None = Non
                         "datasets": ", ".join([MICRO] + [WAKE_SETS[s][0] for s in wake_states])}}
     idle_meta = {}
     try:
-        from pwmodel import data as D
-        idle_meta = D.metadata(WAKE_SETS["idle"][0])
+        from pwmodel import data as DATA
+        idle_meta = DATA.metadata(WAKE_SETS["idle"][0])
     except PwmodelError:
         pass
     if idle_meta.get("cpuidle_driver") == "haltpoll":
@@ -315,7 +314,3 @@ def write(cal: Calibration, profile_path: str | os.PathLike,
 def estimates_frame(est: Mapping[str, Estimate]) -> pl.DataFrame:
     return pl.DataFrame([{"name": e.name, "value": e.value, "low": e.low, "high": e.high,
                           "n": e.n, "unit": e.unit, "source": e.source} for e in est.values()])
-
-
-def finite(x: float) -> bool:
-    return math.isfinite(x)

@@ -19,6 +19,7 @@ from pwmodel.errors import PwmodelError
 from pwmodel.fit import families as FM
 from pwmodel.fit.tickfam import TickMix
 from pwmodel.fit.result import finish_report
+from pwmodel.fit.sample import Sample
 
 WIDTH = 72
 FORMAT = "pwmodel-distfit"
@@ -276,7 +277,6 @@ class DistFit:
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "<json>") -> "DistFit":
-        from pwmodel.fit.distributions import Sample
         if d.get("format") != FORMAT:
             raise PwmodelError(f"not a distribution fit (format '{FORMAT}')", file=where, field="format")
         sd = d.get("sample")

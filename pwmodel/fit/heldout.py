@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
-from pwmodel.fit import calibrate as C, distributions as FD, select as S
+from pwmodel.fit import calibrate as CAL, distributions as FD, select as SEL
 from pwmodel.fit.distresult import DistFit
 
 TRAIN = "idle"
@@ -32,12 +32,12 @@ def heldout_table(families: Sequence[str] = FAMILIES, train: str = TRAIN,
     smp = dict(samples or {})
     for st in (train, *heldout):
         if st not in smp:
-            smp[st] = C.wake_samples(st)
+            smp[st] = CAL.wake_samples(st)
     fits = {fam: FD.fit_dist(smp[train], fam) for fam in families}
     frames = []
     for fam, f in fits.items():
         for st in heldout:
-            t = S.heldout_quantiles(f, smp[st].values_ns, qs, label=st)
+            t = SEL.heldout_quantiles(f, smp[st].values_ns, qs, label=st)
             frames.append(t.with_columns(pl.lit(fam).alias("family"), pl.lit(train).alias("train")))
     df = pl.concat(frames).rename({"check": "heldout"})
     return df.select("family", "train", "heldout", pl.exclude("family", "train", "heldout")), fits

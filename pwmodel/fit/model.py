@@ -14,7 +14,6 @@ inputs, optional per-point standard deviations, and a group label per point
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -24,7 +23,7 @@ import sympy as sp
 
 from pwmodel import params as P
 from pwmodel.errors import PwmodelError
-from pwmodel.fit import parameters as FP
+from pwmodel.fit import parameters as FPAR
 from pwmodel.models.symbols import EXTRA
 
 _UNITS = ("ns", "us", "ms", "s", "hz", "1", "cpus", "lines", "folios", "cycles")
@@ -110,15 +109,15 @@ class Model:
             return np.asarray(self.func(x, p), dtype=float)
 
     def make_params(self, values: Mapping[str, float] | None = None,
-                    fixed: Sequence[str] = ()) -> FP.Parameters:
+                    fixed: Sequence[str] = ()) -> FPAR.Parameters:
         """Parameters of this model, registry defaults and bounds; ``fixed`` held constant."""
         values = dict(values or {})
-        out = FP.Parameters()
+        out = FPAR.Parameters()
         for n in self.param_names:
             if n in P.PARAMS:
-                out.add(FP.make(n, values.get(n), vary=n not in fixed))
+                out.add(FPAR.make(n, values.get(n), vary=n not in fixed))
             else:
-                out.add(FP.make(n, values.get(n, 1.0), vary=n not in fixed))
+                out.add(FPAR.make(n, values.get(n, 1.0), vary=n not in fixed))
         return out
 
     def describe(self) -> str:
@@ -243,7 +242,3 @@ def check_pair(model: Model, data: Data) -> None:
 def spread_ok(y: np.ndarray) -> bool:
     """False for constant data (no spread to estimate an uncertainty from)."""
     return bool(y.size > 1 and np.ptp(y) > 1e-12 * max(1.0, float(np.max(np.abs(y)))))
-
-
-def finite_or(x: float, default: float = math.nan) -> float:
-    return x if math.isfinite(x) else default

@@ -189,21 +189,3 @@ def make(name: str, value: float | None = None, *, min: float | None = None,  # 
                            field=name)
     return Parameter(name, value, -math.inf if min is None else min,
                      math.inf if max is None else max, vary, unit or unit_of(name))
-
-
-def from_registry(free: Iterable[str], fixed: Mapping[str, float] | None = None,
-                  values: Mapping[str, float] | None = None) -> Parameters:
-    """Free registry parameters (start at ``values`` or the default) plus fixed ones."""
-    free = list(free)
-    P.check_names(free)
-    values = dict(values or {})
-    out = Parameters()
-    for n in free:
-        v = values.get(n, P.PARAMS[n].default)
-        p = make(n)
-        lo, hi = p.min, p.max
-        out.add(make(n, min(max(float(v), lo), hi)))
-    for n, v in (fixed or {}).items():
-        out.add(make(n, v, vary=False) if n in P.PARAMS else
-                Parameter(n, v, vary=False, unit=unit_of(n)))
-    return out

@@ -7,24 +7,15 @@ from pathlib import Path
 
 import polars as pl
 
-from pwmodel.errors import PwmodelError
+from pwmodel import data as DATA
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def reference(name: str) -> pl.DataFrame:
-    """A published dataset from ``data/reference`` (``name`` without folder or ``.csv``).
-
-    Uses :func:`pwmodel.data.load` when that module exists, else reads the CSV.
-    """
+    """A published dataset from ``data/reference`` (``name`` without folder or ``.csv``)."""
     name = name.removeprefix("reference/").removesuffix(".csv")
-    if has_module("data"):
-        from pwmodel import data as DATA
-        return DATA.load(f"reference/{name}")
-    path = REPO / "data" / "reference" / f"{name}.csv"
-    if not path.exists():
-        raise PwmodelError(f"no reference dataset '{name}'", file=str(path))
-    return pl.read_csv(path, infer_schema_length=10000)
+    return DATA.load(f"reference/{name}")
 
 
 def has_module(name: str) -> bool:
@@ -39,9 +30,6 @@ EXAMPLE_TRACE = REPO / "tests" / "fixtures" / "ingest" / "ftrace_tracefs_local.t
 def measured(table: str) -> pl.DataFrame | None:
     """Every measured collection's ``table`` (lifecycle, requester, victim_gaps, events),
     concatenated with a ``dataset`` column; None when no measured data is present."""
-    if not has_module("data"):
-        return None
-    from pwmodel import data as DATA
     names = [n for n in DATA.list_datasets()
              if n.startswith("measured/") and n.endswith(f"/{table}")]
     if not names:

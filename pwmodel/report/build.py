@@ -11,7 +11,7 @@ from typing import Callable
 
 from pwmodel import atomic
 from pwmodel.report import results as R
-from pwmodel.report import style as S
+from pwmodel.report import style as STYLE
 from pwmodel.report import tables
 from pwmodel.report.text import Recorder
 
@@ -29,15 +29,15 @@ class Report:
 
 def figure_specs(cfg: R.Config) -> list[tuple[str, Callable]]:
     """(file stem, drawing function) of every figure, in writing order."""
-    from pwmodel.report import figures as F
-    return [("crossover-map-isolation", lambda: F.crossover_isolation_map(cfg)),
-            ("crossover-maps-rate", lambda: F.crossover_rate_maps(cfg)),
-            ("requester-latency", lambda: F.requester_latency(cfg)),
-            ("victim-interruption", lambda: F.victim_interruption(cfg)),
-            ("fastpath-tax", lambda: F.fastpath_tax(cfg)),
-            ("breakdown", lambda: F.breakdown(cfg)),
-            ("sensitivity", lambda: F.sensitivity(cfg)),
-            ("strategies", lambda: F.strategies(cfg))]
+    from pwmodel.report import figures as FIG
+    return [("crossover-map-isolation", lambda: FIG.crossover_isolation_map(cfg)),
+            ("crossover-maps-rate", lambda: FIG.crossover_rate_maps(cfg)),
+            ("requester-latency", lambda: FIG.requester_latency(cfg)),
+            ("victim-interruption", lambda: FIG.victim_interruption(cfg)),
+            ("fastpath-tax", lambda: FIG.fastpath_tax(cfg)),
+            ("breakdown", lambda: FIG.breakdown(cfg)),
+            ("sensitivity", lambda: FIG.sensitivity(cfg)),
+            ("strategies", lambda: FIG.strategies(cfg))]
 
 
 def text_specs(cfg: R.Config) -> list[tuple[str, Callable[[], tuple[str, Recorder]]]]:
@@ -58,9 +58,9 @@ def build(cfg: R.Config, out_dir: str | Path) -> Report:
         rep.texts[name] = text
         rep.records[name] = rec
     if not cfg.text_only:
-        with S.Style():
+        with STYLE.Style():
             for stem, draw in figure_specs(cfg):
                 fig = draw()
-                rep.axis_labels[stem] = list(S.axis_labels(fig))
-                rep.files += S.save(fig, out, stem)
+                rep.axis_labels[stem] = list(STYLE.axis_labels(fig))
+                rep.files += STYLE.save(fig, out, stem)
     return rep

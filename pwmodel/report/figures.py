@@ -12,10 +12,10 @@ import polars as pl
 from matplotlib.colors import BoundaryNorm
 from matplotlib.patches import Patch
 
-from pwmodel import decide as D
+from pwmodel import decide as DC
 from pwmodel.models import wakeup as W
 from pwmodel.report import results as R
-from pwmodel.report import style as S
+from pwmodel.report import style as STYLE
 
 N_MAP = 2.0 ** (np.arange(0, 21) / 2)           # 1 .. 1024, half-octave steps
 RATES_MAP = 10.0 ** (np.arange(-4, 11) / 2)      # 0.01 .. 1e5 Hz, half decades
@@ -37,7 +37,7 @@ LEVELS = np.array([-3, -2, -1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 2, 3], f
 
 
 def _cmap_norm():
-    return S.WINNER_CMAP, BoundaryNorm(LEVELS, S.WINNER_CMAP.N, clip=True)
+    return STYLE.WINNER_CMAP, BoundaryNorm(LEVELS, STYLE.WINNER_CMAP.N, clip=True)
 
 
 def _log2_axis(ax, lo: float = 1.0, hi: float = 1024.0) -> None:
@@ -54,11 +54,11 @@ def _panel_grid(n: int, ncols: int) -> tuple[int, int]:
 def crossover_isolation_map(cfg: R.Config):
     """Winner and margin over CPU count x isolation level, one panel per machine."""
     objective = cfg.objective or "requester_mean"
-    col = D.check_objective(objective)
+    col = DC.check_objective(objective)
     cmap, norm = _cmap_norm()
     nm = len(cfg.machines)
     nrows, ncols = _panel_grid(nm, 2)
-    fig, axes = S.figure(nrows, ncols, width_in=9.5, height_in=1.0 + 2.6 * nrows)
+    fig, axes = STYLE.figure(nrows, ncols, width_in=9.5, height_in=1.0 + 2.6 * nrows)
     isos = list(cfg.isolations)
     mesh = None
     for k, mname in enumerate(cfg.machines):
@@ -78,7 +78,7 @@ def crossover_isolation_map(cfg: R.Config):
                 continue
             nx = R.crossover_n(mname, iso, None, cfg.callsite, cfg.overrides)
             if math.isfinite(nx) and edges_x[0] <= nx <= edges_x[-1]:
-                ax.plot([nx, nx], [i - 0.45, i + 0.45], color=S.BLACK, linewidth=2.0)
+                ax.plot([nx, nx], [i - 0.45, i + 0.45], color=STYLE.BLACK, linewidth=2.0)
                 ax.text(nx * 1.12, i + 0.28, f"N*={nx:.0f}", fontsize=7, va="center")
         _log2_axis(ax)
         ax.set_xlim(edges_x[0], edges_x[-1])
@@ -102,12 +102,12 @@ def crossover_isolation_map(cfg: R.Config):
 def crossover_rate_maps(cfg: R.Config):
     """Per isolation level: winner and margin over CPU count x remote-drain rate."""
     objective = cfg.objective or "cpu_load"
-    col = D.check_objective(objective)
+    col = DC.check_objective(objective)
     cmap, norm = _cmap_norm()
     mname = cfg.machines[0]
     isos = list(cfg.isolations)
     nrows, ncols = _panel_grid(len(isos), 4)
-    fig, axes = S.figure(nrows, ncols, width_in=11.0, height_in=0.8 + 2.7 * nrows,
+    fig, axes = STYLE.figure(nrows, ncols, width_in=11.0, height_in=0.8 + 2.7 * nrows,
                          sharex=True, sharey=True)
     mesh = None
     zs = []
@@ -120,7 +120,7 @@ def crossover_rate_maps(cfg: R.Config):
         zs.append(zc)
         mesh = ax.pcolormesh(N_MAP, RATES_MAP, zc, cmap=cmap, norm=norm, shading="nearest")
         if np.nanmin(zc) < 0 < np.nanmax(zc):
-            ax.contour(N_MAP, RATES_MAP, zc, levels=[0.0], colors=S.BLACK, linewidths=1.3)
+            ax.contour(N_MAP, RATES_MAP, zc, levels=[0.0], colors=STYLE.BLACK, linewidths=1.3)
         ax.set_yscale("log")
         _log2_axis(ax)
         ax.set_title(W.LABELS[iso], fontsize=8.5)
@@ -151,20 +151,20 @@ def _local_panel(ax, cfg: R.Config) -> None:
     for j, (state, iso) in enumerate(MS.STATES.items()):
         sc = E.Scenario(m, iso, callsite=cfg.callsite, overrides=dict(cfg.overrides) or None)
         df = E.evaluate(sc, n)
-        col = S.CYCLE[j + 2]
+        col = STYLE.CYCLE[j + 2]
         for strat, ls in (("QW", "--"), ("RL", "-")):
             d = df.filter(pl.col("strategy") == strat)
             lab = f"model QW, {iso}" if strat == "QW" else ("model RL (same for all levels)"
                                                            if j == 0 else None)
             ax.plot(n, d["requester_mean_ns"].to_numpy() / 1e3, color=col if strat == "QW"
-                    else S.BLUE, linestyle=ls, linewidth=1.2, label=lab)
+                    else STYLE.BLUE, linestyle=ls, linewidth=1.2, label=lab)
         req = MS.requester(state)
         if req is not None:
             x = req["drain_ns"].to_numpy().astype(float) / 1e3
             q10, q50, q90 = np.quantile(x, [0.1, 0.5, 0.9])
             xn = float(MS.requester_n_cpus(state) or n_local) * (1.0 + 0.06 * (j - 1))
             ax.errorbar([xn], [q50], yerr=[[q50 - q10], [q90 - q50]], fmt="D", color=col,
-                        markeredgecolor=S.BLACK, capsize=3, zorder=5,
+                        markeredgecolor=STYLE.BLACK, capsize=3, zorder=5,
                         label=f"measured {MS.STATE_LABEL[state]} (p10/p50/p90)")
     ax.set_xscale("log", base=2)
     ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
@@ -183,7 +183,7 @@ def requester_latency(cfg: R.Config):
     n = 2.0 ** (np.arange(0, 41) / 4)
     panels = list(cfg.machines) + ["local"]
     nrows, ncols = _panel_grid(len(panels), 3)
-    fig, axes = S.figure(nrows, ncols, width_in=11.0, height_in=0.9 + 3.0 * nrows)
+    fig, axes = STYLE.figure(nrows, ncols, width_in=11.0, height_in=0.9 + 3.0 * nrows)
     for k, mname in enumerate(panels):
         ax = axes[k // ncols][k % ncols]
         if mname == "local":
@@ -192,17 +192,17 @@ def requester_latency(cfg: R.Config):
         df = R.curves(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides), n)
         for strat in ("QW", "RL"):
             d = df.filter(pl.col("strategy") == strat)
-            st = S.STRATEGY[strat]
+            st = STYLE.STRATEGY[strat]
             ax.fill_between(n, d["requester_mean_lo_ns"] / 1e3, d["requester_mean_hi_ns"] / 1e3,
                             color=st["color"], alpha=0.22, linewidth=0)
             ax.plot(n, d["requester_mean_ns"] / 1e3, color=st["color"], linestyle=st["linestyle"],
                     label=st["label"])
         nx = R.crossover_n(mname, iso, None, cfg.callsite, cfg.overrides)
         if math.isfinite(nx) and 1 <= nx <= 1024:
-            ax.axvline(nx, color=S.GREY, linewidth=1.0, linestyle=":")
+            ax.axvline(nx, color=STYLE.GREY, linewidth=1.0, linestyle=":")
             ax.annotate(f"N* = {nx:.0f}", (nx, 0.02), xycoords=("data", "axes fraction"),
                         xytext=(3, 0), textcoords="offset points", fontsize=7.5)
-        ax.axvline(R.machine(mname).n_cpus, color=S.BLACK, linewidth=0.8, alpha=0.5)
+        ax.axvline(R.machine(mname).n_cpus, color=STYLE.BLACK, linewidth=0.8, alpha=0.5)
         ax.set_xscale("log", base=2)
         _log2_axis(ax)
         ax.set_yscale("log")
@@ -225,36 +225,36 @@ def victim_interruption(cfg: R.Config):
     from pwmodel.report import measured as MS
     iso = cfg.victim_isolation
     x = np.geomspace(10.0, 1e8, 600)
-    fig, axes = S.figure(1, 1, width_in=8.0, height_in=5.6)
+    fig, axes = STYLE.figure(1, 1, width_in=8.0, height_in=5.6)
     ax = axes[0][0]
     styles = ["-", "-.", ":", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1))]
     for k, mname in enumerate(cfg.machines):
         sc = R.scenario(mname, iso, None, cfg.callsite, cfg.overrides)
         n = R.machine(mname).n_cpus
-        ax.plot(x / 1e3, R.rl_victim_ccdf(sc, x, n), color=S.BLUE, linestyle=styles[k % len(styles)],
+        ax.plot(x / 1e3, R.rl_victim_ccdf(sc, x, n), color=STYLE.BLUE, linestyle=styles[k % len(styles)],
                 label=f"RL model, {mname}")
     m0 = cfg.machines[0]
     sc0 = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
     df = R.curves(sc0, [R.machine(m0).n_cpus]).filter(pl.col("strategy") == "QW")
     q, lo, hi = (float(df[c][0]) for c in ("victim_mean_ns", "victim_mean_lo_ns",
                                            "victim_mean_hi_ns"))
-    ax.plot(x / 1e3, (x < q).astype(float), color=S.ORANGE, linestyle="--",
+    ax.plot(x / 1e3, (x < q).astype(float), color=STYLE.ORANGE, linestyle="--",
             label=f"QW model (a point: {q / 1e3:.1f} us), {m0}")
-    ax.axvspan(lo / 1e3, hi / 1e3, color=S.ORANGE, alpha=0.18, linewidth=0,
+    ax.axvspan(lo / 1e3, hi / 1e3, color=STYLE.ORANGE, alpha=0.18, linewidth=0,
                label="QW band: assumed times x1/2..x2")
     for state, mk in (("other", "s"), ("fifo", "^")):
         g = MS.victim_gaps(state)
         if g is None:
             continue
         surv = 1.0 - np.arange(1, g.size + 1) / g.size
-        ax.step(g / 1e3, surv, where="post", color=S.VERMILLION if state == "other" else S.PURPLE,
+        ax.step(g / 1e3, surv, where="post", color=STYLE.VERMILLION if state == "other" else STYLE.PURPLE,
                 linewidth=1.3, label=f"measured QW gaps, 2-vCPU KVM guest, "
                                      f"{MS.STATE_LABEL[state]} (n={g.size})")
     for j, (qty, lab) in enumerate(R.BUDGETS):
         b = R.budget_ns(qty) / 1e3
-        ax.axvline(b, **S.BUDGET_STYLE)
+        ax.axvline(b, **STYLE.BUDGET_STYLE)
         ax.text(b * 1.05, 1.0 - 0.09 * j, f"{b:.0f} us budget ({lab})", fontsize=7,
-                color=S.VERMILLION, va="top", ha="left",
+                color=STYLE.VERMILLION, va="top", ha="left",
                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
     ax.set_xscale("log")
     ax.set_xlim(0.05, 1e5)
@@ -272,18 +272,18 @@ def fastpath_tax(cfg: R.Config):
     """Fast-path tax vs local operation rate, with the kmalloc anchor."""
     m0 = cfg.machines[0]
     rates = np.geomspace(1e3, 1e9, 61)
-    fig, axes = S.figure(1, 2, width_in=10.5, height_in=4.2)
+    fig, axes = STYLE.figure(1, 2, width_in=10.5, height_in=4.2)
     ax = axes[0][0]
     for k, c in enumerate(R.TAX_CONFIGS):
         t = R.tax_ns(m0, c, cfg.overrides)
-        ax.plot(rates, np.maximum(rates * t * 1e-9 * 100, 1e-9), color=S.CYCLE[k],
+        ax.plot(rates, np.maximum(rates * t * 1e-9 * 100, 1e-9), color=STYLE.CYCLE[k],
                 linestyle="--" if c.startswith("rt_") else "-", linewidth=1.6 if k % 2 else 2.4,
                 label=f"{R.CONFIG_LABELS[c]}: {t:.2f} ns/op")
     anchor_ns = R.anchor_delta_cycles("pwlocks1") / 3.0
-    ax.plot(rates, rates * anchor_ns * 1e-9 * 100, color=S.BLACK, linestyle=":",
+    ax.plot(rates, rates * anchor_ns * 1e-9 * 100, color=STYLE.BLACK, linestyle=":",
             label=f"kmalloc anchor pwlocks=1: {R.anchor_delta_cycles('pwlocks1'):.0f} cycles "
                   "at 3.0 GHz (assumed clock)")
-    ax.axhline(1.0, color=S.GREY, linewidth=0.8)
+    ax.axhline(1.0, color=STYLE.GREY, linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(1e-4, 1e3)
@@ -296,8 +296,8 @@ def fastpath_tax(cfg: R.Config):
     y = np.arange(len(names))
     meas = [R.anchor_delta_cycles(c) for c in names]
     model = [R.default_tax_cycles(c) for c in names]
-    ax.barh(y - 0.2, meas, height=0.38, color=S.GREY, label="measured (kmalloc_bench, CPU not stated)")
-    ax.barh(y + 0.2, model, height=0.38, color=S.BLUE, label="model, registry defaults at 3.0 GHz")
+    ax.barh(y - 0.2, meas, height=0.38, color=STYLE.GREY, label="measured (kmalloc_bench, CPU not stated)")
+    ax.barh(y + 0.2, model, height=0.38, color=STYLE.BLUE, label="model, registry defaults at 3.0 GHz")
     for yi, a, b in zip(y, meas, model):
         ax.text(a + 0.3, yi - 0.2, f"{a:.0f}", va="center", fontsize=7)
         ax.text(b + 0.3, yi + 0.2, f"{b:.1f}", va="center", fontsize=7)
@@ -315,7 +315,7 @@ def breakdown(cfg: R.Config):
     m0 = cfg.machines[0]
     iso = cfg.victim_isolation
     ns = (8, 64, 512)
-    fig, axes = S.figure(1, len(ns), width_in=11.0, height_in=3.6)
+    fig, axes = STYLE.figure(1, len(ns), width_in=11.0, height_in=3.6)
     sc = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
     terms: list[str] = []
     parts = {n: R.breakdown(sc, n) for n in ns}
@@ -323,8 +323,8 @@ def breakdown(cfg: R.Config):
         for _, t, _ in parts[n]:
             if t not in terms:
                 terms.append(t)
-    colours = {t: S.CYCLE[i % len(S.CYCLE)] for i, t in enumerate(terms)}
-    hatches = {t: ("//" if i >= len(S.CYCLE) else None) for i, t in enumerate(terms)}
+    colours = {t: STYLE.CYCLE[i % len(STYLE.CYCLE)] for i, t in enumerate(terms)}
+    hatches = {t: ("//" if i >= len(STYLE.CYCLE) else None) for i, t in enumerate(terms)}
     for j, n in enumerate(ns):
         ax = axes[0][j]
         for yi, strat in enumerate(("QW", "RL")):
@@ -360,21 +360,21 @@ def sensitivity(cfg: R.Config):
     iso = cfg.victim_isolation
     rows = R.tornado(m0, iso, cfg.callsite, cfg.overrides)
     base = R.crossover_n(m0, iso, None, cfg.callsite, cfg.overrides)
-    fig, axes = S.figure(1, 1, width_in=8.0, height_in=1.2 + 0.32 * max(len(rows), 1))
+    fig, axes = STYLE.figure(1, 1, width_in=8.0, height_in=1.2 + 0.32 * max(len(rows), 1))
     ax = axes[0][0]
     for i, (name, lo_v, hi_v, n_lo, n_hi) in enumerate(rows):
-        for v, nx, col in ((lo_v, n_lo, S.SKY), (hi_v, n_hi, S.VERMILLION)):
+        for v, nx, col in ((lo_v, n_lo, STYLE.SKY), (hi_v, n_hi, STYLE.VERMILLION)):
             if math.isfinite(nx):
                 ax.barh(i, nx - base, left=base, color=col, height=0.7)
-    ax.axvline(base, color=S.BLACK, linewidth=1.0)
+    ax.axvline(base, color=STYLE.BLACK, linewidth=1.0)
     ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.invert_yaxis()
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
     ax.set_xlabel("crossover CPU count N* (CPUs)")
     ax.set_ylabel("parameter (registry name)")
-    ax.legend(handles=[Patch(color=S.SKY, label="parameter x1/2 (or lower bound)"),
-                       Patch(color=S.VERMILLION, label="parameter x2 (or upper bound)")],
+    ax.legend(handles=[Patch(color=STYLE.SKY, label="parameter x1/2 (or lower bound)"),
+                       Patch(color=STYLE.VERMILLION, label="parameter x2 (or upper bound)")],
               fontsize=7, loc="lower right")
     ax.set_title(f"Sensitivity of the crossover N*: {m0}, '{W.LABELS[iso]}'\n"
                  f"N* = {base:.1f} at the defaults (black line); each parameter moved alone "

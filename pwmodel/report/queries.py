@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from pwmodel import decide as D
+from pwmodel import decide as DC
 from pwmodel import evaluate as E
 from pwmodel import machine as M
 from pwmodel import params as P
@@ -61,7 +61,7 @@ class Config:
         for iso in self.isolations:
             W.check(iso)
         if self.objective is not None:
-            D.check_objective(self.objective)
+            DC.check_objective(self.objective)
         P.check_names(dict(self.overrides))
         for k, v in self.overrides:
             P.check_value(k, v)
@@ -153,8 +153,8 @@ def default_tax_cycles(config: str) -> float:
 
 @functools.lru_cache(maxsize=256)
 def _crossover(mname: str, isolation: str, preempt: str | None, callsite: str,
-               overrides: tuple[tuple[str, float], ...]) -> D.Crossover:
-    return D.crossover_n(scenario(mname, isolation, preempt, callsite, overrides))
+               overrides: tuple[tuple[str, float], ...]) -> DC.Crossover:
+    return DC.crossover_n(scenario(mname, isolation, preempt, callsite, overrides))
 
 
 def crossover_n(mname: str, isolation: str, preempt: str | None, callsite: str,
@@ -177,7 +177,7 @@ def crossover_rate(mname: str, isolation: str, preempt: str | None, callsite: st
     nan where decide.crossover_rate cannot decide (its load difference is NaN, e.g.
     an infinite QW CPU time when the kworker never runs)."""
     try:
-        return float(D.crossover_rate(scenario(mname, isolation, preempt, callsite, overrides),
+        return float(DC.crossover_rate(scenario(mname, isolation, preempt, callsite, overrides),
                                       n_cpus))
     except ValueError:
         return math.nan

@@ -39,7 +39,7 @@ import polars as pl
 
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
-from pwmodel.simulate import fanout as FO
+from pwmodel.simulate import fanout as SF
 from pwmodel.simulate.sampling import block_rng, mean_ci, summarise
 
 
@@ -199,7 +199,7 @@ def mutex_mean_proposal(caller_hz: float, drain_ns: np.ndarray) -> float:
 def mutex_sweep(sc: Scenario, n_cpus: int, caller_rates_hz: Sequence[float], callers: int = 20000,
                 seed: int = 0, dirty: str = "binomial") -> pl.DataFrame:
     """Requester latency vs caller rate for both strategies at ``n_cpus`` (one row each)."""
-    x = FO.samples(sc, n_cpus, reps=4096, seed=seed, dirty=dirty)
+    x = SF.samples(sc, n_cpus, reps=4096, seed=seed, dirty=dirty)
     ps = sc.params()
     rows = []
     for ri, rate in enumerate(caller_rates_hz):
@@ -233,7 +233,7 @@ def lock_grid(local_rates_hz: Sequence[float] = (1e5, 1e6, 1e7), remote_rates_hz
               local_cs_ns: float = 30.0, remote_hold_ns: float = 2600.0, refetch_ns: float = 200.0,
               min_drains: int = 4000, seed: int = 0) -> pl.DataFrame:
     """Event-level lock statistics vs the contention formulas on a rate grid (one row each)."""
-    from pwmodel.models import contention as C, numeric
+    from pwmodel.models import contention, numeric
     rows = []
     for i, ll in enumerate(local_rates_hz):
         for j, lr in enumerate(remote_rates_hz):
@@ -241,9 +241,9 @@ def lock_grid(local_rates_hz: Sequence[float] = (1e5, 1e6, 1e7), remote_rates_hz
             res = two_class_lock(ll, lr, local_cs_ns, remote_hold_ns, refetch_ns, dur, seed + 97 * i + j)
             # the contention expressions with S_R and the refetch fixed to the simulated values
             v = {"remote_rate_hz": lr, "local_rate_hz": ll, "local_cs_ns": local_cs_ns}
-            a_lw = float(numeric(C.local_wait_expr(_const(remote_hold_ns)), v))
-            a_rw = float(numeric(C.remote_wait_expr(), v))
-            a_tr = float(numeric(C.transition_rate_expr(), v))
+            a_lw = float(numeric(contention.local_wait_expr(_const(remote_hold_ns)), v))
+            a_rw = float(numeric(contention.remote_wait_expr(), v))
+            a_tr = float(numeric(contention.transition_rate_expr(), v))
             a_vi = _victim_analytic(ll, lr, remote_hold_ns, refetch_ns)
             rows.append({"local_rate_hz": ll, "remote_rate_hz": lr,
                          "local_wait_sim_ns": res.local_wait_ns, "local_wait_ana_ns": a_lw,
