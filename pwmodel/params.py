@@ -100,7 +100,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        19.15 / 3.0, 0.5, 100.0, _ATOMIC_SRC, r"t_{\mathrm{atom}}"),
     _p("static_key_ns", "ns", "static-key branch of pw_lock_local() with pwlocks=0 or 1",
        1.0 / 3.0, 0.0, 5.0,
-       "assumption: 1 cycle at 3.0 GHz, middle of the '0-2 cycles' of design/MODEL.md",
+       "assumption: 1 cycle at 3.0 GHz, middle of the '0-2 cycles' of docs/model.md",
        r"t_{\mathrm{key}}"),
     _p("per_cpu_ptr_ns", "ns", "per_cpu_ptr(smp_processor_id()) in place of this_cpu_ptr()",
        1.0 / 3.0, 0.0, 5.0,

@@ -1,5 +1,5 @@
-"""Package layout rules that a drifting copy would break: one meaning per module alias and
-no import circle in pwmodel.fit."""
+"""Package layout rules that a drifting copy would break: one meaning per module alias,
+no import circle in pwmodel.fit, and docs/model.md generated from the model itself."""
 
 from __future__ import annotations
 
@@ -60,3 +60,20 @@ def test_fit_result_and_fitting_do_not_import_each_other():
         return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert "pwmodel.fit.distributions" not in imported("distresult")
 
+
+
+def test_model_description_is_cited_in_the_repository():
+    stale = [str(p.relative_to(ROOT)) for p in ROOT.joinpath("pwmodel").rglob("*")
+             if p.suffix in (".py", ".toml") and "design/MODEL.md" in p.read_text()]
+    assert not stale, stale
+    assert (ROOT / "docs" / "model.md").exists()
+
+
+def test_committed_model_description_matches_the_code():
+    """docs/model.md is what pwmodel.modeldoc renders from the SymPy expressions now
+    (regenerate with: python -m pwmodel.modeldoc)."""
+    from pwmodel import modeldoc
+    text = modeldoc.render()
+    assert (ROOT / "docs" / "model.md").read_text() == text
+    for name in ("rl_mean_expr", "qw_mean_expr", "qw_p99_expr", "rl_victim_worst_expr"):
+        assert f"`fanout.{name}`" in text

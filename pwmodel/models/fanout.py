@@ -32,7 +32,7 @@ counting 0), plus the wait for an owner inside its local critical section.
 RL p99: normal approximation with the variance of the owner waits, of the
 number of dirty CPUs (binomial, N d (1 - d)) and of the pair classes of the
 dirty CPUs (D l_c2c^2 Var(c2c)). Victim interruption is per drain of one
-dirty target CPU. Sources: design/MODEL.md "Fan-out over N CPUs"; mm/swap.c
+dirty target CPU. Sources: docs/model.md "Fan-out over N CPUs"; mm/swap.c
 __lru_add_drain_all in the seed patch; forms corrected against the
 simulator (docs/validity.md).
 """

@@ -16,7 +16,7 @@ same preemption family:
 * ``rt_pwlocks0`` / ``rt_pwlocks1``: same lock type on RT, addressed through
   per_cpu_ptr and a static key: + t_pcp + t_key
 
-Source equations: design/MODEL.md "Fast path, per local operation"; the
+Source equations: docs/model.md "Fast-path tax per local operation"; the
 anchor is data/reference/kmalloc_locallock_vs_spinlock_cycles.csv.
 """
 

@@ -17,7 +17,7 @@ import sympy as sp
 from pwmodel import fmt
 from pwmodel import params as P
 from pwmodel.errors import PwmodelError
-from pwmodel.models.symbols import EXTRA
+from pwmodel.models.printing import latex, symbol_names, tidy
 
 SMALL_ENV = "PWMODEL_SMALL"
 
@@ -42,33 +42,6 @@ def pick(full: Any, small_value: Any) -> Any:
 
 
 # ---- symbolic results ------------------------------------------------------------
-def symbol_names() -> dict[sp.Symbol, str]:
-    """LaTeX names of the parameter symbols that declare one (others print as their name)."""
-    out: dict[sp.Symbol, str] = {}
-    for name, p in P.PARAMS.items():
-        out[P.SYMBOLS[name]] = p.latex or r"\mathrm{" + name.replace("_", r"\_") + "}"
-    for name, s in EXTRA.items():
-        out[s] = r"\mathrm{" + name.replace("_", r"\_") + "}"
-    return out
-
-
-def tidy(expr: sp.Expr) -> sp.Expr:
-    """Float constants with few digits become exact (1e-9 -> 1/10^9, 5e-10 -> 1/(2 10^9))."""
-    rep = {}
-    for f in expr.atoms(sp.Float):
-        text = repr(float(f))
-        mant = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
-        if len(mant) <= 6:
-            rep[f] = sp.Rational(text)
-    return expr.xreplace(rep) if rep else expr
-
-
-def latex(expr: sp.Expr, lhs: str | None = None) -> str:
-    """LaTeX of ``expr`` with the registry's symbol names, optionally as ``lhs = expr``."""
-    body = sp.latex(tidy(expr), symbol_names=symbol_names())
-    return f"{lhs} = {body}" if lhs else body
-
-
 def show_math(expr: sp.Expr, lhs: str | None = None) -> Any:
     """An IPython ``Math`` object of ``expr`` (renders as LaTeX in Jupyter)."""
     from IPython.display import Math

@@ -422,7 +422,7 @@ def sources(rec: Recorder, cfg: R.Config) -> list[str]:
     m0 = _m(cfg)
     out = heading("Assumptions and parameter sources")
     out += wrap(f"Values for {m0} and call site {cfg.callsite} (other machines differ in "
-                "their profile's values: table.txt lists each). Model: design/MODEL.md; "
+                "their profile's values: table.txt lists each). Model: docs/model.md; "
                 "queue->start by isolation level in models/wakeup.py; no fitted "
                 "parameter uncertainties yet, so figure bands are x1/2 .. x2 on the "
                 "assumed times and the reference c2c p10/p90.")
@@ -443,7 +443,7 @@ def build_cover(cfg: R.Config) -> tuple[str, Recorder]:
     title = "pwlocks: remote per-CPU locking (RL) vs queued work (QW)"
     lines = [title, "=" * len(title)]
     lines += wrap(f"Numbers from pwmodel {rec.lit(__version__)} (SymPy model terms, "
-                  "design/MODEL.md). RL = the drainer takes the target CPU's pw_lock "
+                  "docs/model.md). RL = the drainer takes the target CPU's pw_lock "
                   "(pwlocks=1); QW = queue_work_on() + flush_work() (pwlocks=0). "
                   "Times in ns/us/ms as marked. Reproduce with:")
     lines += command(cfg).splitlines()
