@@ -1,14 +1,39 @@
-"""Latency distributions: a constant shift plus a finite mixture of components.
+"""Latency distributions: a constant shift plus a finite mixture of parts.
 
 Wake-up and time-to-run latencies are sums of constants (IPI, switches) and
 one random term whose shape depends on the isolation level: a choice among
 idle-state exit latencies (point masses), a residual tick (uniform), a
 throttling window (point mass at 0 mixed with a uniform), a fitted
-continuous family (lognormal, gamma, Weibull, shifted exponential), or an
-unbounded wait (a point mass at +inf). :class:`LatencyDist` represents
-``shift_ns + X`` with X drawn from the mixture, and gives the mean,
-quantiles, CDF, samples and the expected maximum of n independent draws
-(order statistics, used by the fan-out model).
+continuous family (lognormal, gamma, Weibull, shifted exponential, the
+tick-capped families of :mod:`pwmodel.fit.tickfam`), or an unbounded wait (a
+point mass at +inf). :class:`LatencyDist` represents ``shift_ns + X`` with X
+drawn from the mixture, and gives the mean, quantiles, CDF, samples and the
+expected maximum of n independent draws (order statistics, used by the
+fan-out model). :class:`EmpiricalDist` is the same interface over measured
+samples, with exact order statistics.
+
+The parts share one interface (:class:`Part`): :class:`Point`,
+:class:`Uniform` and :class:`Continuous` (a frozen scipy.stats distribution).
+
+What SciPy does and what stays our own code. SciPy >= 1.15 has a new
+distribution infrastructure (``stats.make_distribution``, ``stats.Mixture``,
+``stats.order_statistic``) for *continuous* random variables.
+:meth:`LatencyDist.to_scipy` expresses a distribution without point masses in
+it (each continuous part through ``make_distribution``, uniforms as
+``stats.Uniform``, mixed by ``stats.Mixture``), and
+:meth:`LatencyDist.expected_max_scipy` computes E[max of n] of a single
+continuous part with ``stats.order_statistic``: the tests use both as the
+check of our expected maximum. Our own code remains for what that
+infrastructure does not cover: point masses (idle-state exits, the deadline
+server's fixed wait, the unbounded wait at +inf; SciPy's mixtures and order
+statistics take continuous components only, and ``order_statistic`` refuses a
+``Mixture``), mixtures of point masses with continuous parts, and the fitted
+tick-capped families, which are legacy ``rv_continuous`` subclasses. The
+expected maximum of such mixtures is an adaptive quadrature of 1 - F^n split
+at every point mass (exact for the steps in F), or a Simpson rule on a
+quantile grid when a continuous part is present; the legacy frozen
+distributions stay the numeric workhorse of the continuous parts (their
+vectorised cdf/ppf keep evaluate() and the fits fast).
 
 All values in ns.
 """
@@ -17,8 +42,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Protocol, Sequence
 
 import numpy as np
 from scipy import integrate, optimize, stats
@@ -29,76 +54,197 @@ from pwmodel.errors import PwmodelError
 _CLOSED_EMAX = True   # closed-form order statistics for point/uniform mixtures (False: quadrature)
 
 
-@dataclass(frozen=True)
-class Component:
-    """One mixture component. ``kind`` is ``point`` (value ``a``), ``uniform`` (``a``..``b``)
-    or ``scipy`` (a frozen continuous scipy.stats distribution in ``rv``)."""
+class Part(Protocol):
+    """One mixture part: a weight, and the distribution of its contribution (ns)."""
 
+    kind: ClassVar[str]
     weight: float
-    kind: str
-    a: float = 0.0
-    b: float = 0.0
-    rv: object | None = None
+    label: str
+
+    def cdf(self, x: np.ndarray) -> np.ndarray: ...
+    def ppf(self, u: np.ndarray) -> np.ndarray: ...
+    def mean(self) -> float: ...
+    def second_moment(self) -> float: ...
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
+    def support(self) -> tuple[float, float]: ...
+    def grid(self, u: np.ndarray) -> np.ndarray: ...
+    def signature(self) -> tuple: ...
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point mass at ``a`` ns (``a`` may be +inf: a wait that never ends)."""
+
+    a: float
+    weight: float = 1.0
     label: str = ""
+    kind: ClassVar[str] = "point"
+
+    @property
+    def b(self) -> float:
+        return self.a
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        if self.kind == "point":
-            return (x >= self.a).astype(float)
-        if self.kind == "uniform":
-            if self.b <= self.a:
-                return (x >= self.a).astype(float)
-            return np.clip((x - self.a) / (self.b - self.a), 0.0, 1.0)
-        return self.rv.cdf(x)  # type: ignore[union-attr]
+        return (x >= self.a).astype(float)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.a)
 
     def mean(self) -> float:
-        if self.kind == "point":
-            return self.a
-        if self.kind == "uniform":
-            return 0.5 * (self.a + self.b)
-        return float(self.rv.mean())  # type: ignore[union-attr]
+        return self.a
 
     def second_moment(self) -> float:
-        if self.kind == "point":
-            return self.a ** 2
-        if self.kind == "uniform":
-            return (self.a ** 2 + self.a * self.b + self.b ** 2) / 3.0
-        rv = self.rv
-        return float(rv.var() + rv.mean() ** 2)  # type: ignore[union-attr]
+        return self.a ** 2
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        if self.kind == "point":
-            return np.full(n, self.a)
-        if self.kind == "uniform":
-            return rng.uniform(self.a, self.b, n) if self.b > self.a else np.full(n, self.a)
-        return np.asarray(self.rv.rvs(size=n, random_state=rng), dtype=float)  # type: ignore[union-attr]
+        return np.full(n, self.a)
 
     def support(self) -> tuple[float, float]:
-        if self.kind == "point":
-            return self.a, self.a
-        if self.kind == "uniform":
-            return self.a, self.b
-        lo, hi = self.rv.support()  # type: ignore[union-attr]
+        return self.a, self.a
+
+    def grid(self, u: np.ndarray) -> np.ndarray:
+        """Nodes that resolve the step of F at ``a`` (for the quadrature of 1 - F^n)."""
+        if not math.isfinite(self.a):
+            return np.array([])
+        return np.array([self.a] + ([np.nextafter(self.a, -np.inf)] if self.a > 0 else []))
+
+    def signature(self) -> tuple:
+        return (self.weight, self.kind, self.a, 0.0, None)
+
+    def describe(self) -> str:
+        return f"{self.weight:.3g} x point({self.a:g})"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform on [``a``, ``b``] ns (a point mass when ``b == a``)."""
+
+    a: float
+    b: float
+    weight: float = 1.0
+    label: str = ""
+    kind: ClassVar[str] = "uniform"
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        if self.b <= self.a:
+            return (x >= self.a).astype(float)
+        return np.clip((x - self.a) / (self.b - self.a), 0.0, 1.0)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.a + np.asarray(u, dtype=float) * (self.b - self.a)
+
+    def mean(self) -> float:
+        return 0.5 * (self.a + self.b)
+
+    def second_moment(self) -> float:
+        return (self.a ** 2 + self.a * self.b + self.b ** 2) / 3.0
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.a, self.b, n) if self.b > self.a else np.full(n, self.a)
+
+    def support(self) -> tuple[float, float]:
+        return self.a, self.b
+
+    def grid(self, u: np.ndarray) -> np.ndarray:
+        pts = [self.a, self.b] + [np.nextafter(p, -np.inf) for p in (self.a, self.b) if p > 0]
+        if self.b > self.a:
+            return np.concatenate([pts, np.linspace(self.a, self.b, 2001)])
+        return np.array(pts)
+
+    def signature(self) -> tuple:
+        return (self.weight, self.kind, self.a, self.b, None)
+
+    def describe(self) -> str:
+        return f"{self.weight:.3g} x U({self.a:g}, {self.b:g})"
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """A continuous part: a frozen scipy.stats distribution in ``rv`` (values in ns)."""
+
+    rv: Any
+    weight: float = 1.0
+    label: str = ""
+    kind: ClassVar[str] = "scipy"
+
+    @property
+    def a(self) -> float:
+        return float(self.rv.support()[0])
+
+    @property
+    def b(self) -> float:
+        return float(self.rv.support()[1])
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return self.rv.cdf(x)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.asarray(self.rv.ppf(u), dtype=float)
+
+    def mean(self) -> float:
+        return float(self.rv.mean())
+
+    def second_moment(self) -> float:
+        return float(self.rv.var() + self.rv.mean() ** 2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.asarray(self.rv.rvs(size=n, random_state=rng), dtype=float)
+
+    def support(self) -> tuple[float, float]:
+        lo, hi = self.rv.support()
         return float(lo), float(hi)
 
+    def grid(self, u: np.ndarray) -> np.ndarray:
+        x = self.ppf(u)
+        return x[np.isfinite(x)]
 
-def point(x: float, weight: float = 1.0, label: str = "") -> Component:
-    return Component(weight, "point", a=float(x), label=label)
+    def signature(self) -> tuple:
+        rv = (getattr(getattr(self.rv, "dist", None), "name", repr(self.rv)),
+              tuple(float(a) for a in getattr(self.rv, "args", ())),
+              tuple(sorted((k, float(v)) for k, v in getattr(self.rv, "kwds", {}).items())))
+        return (self.weight, self.kind, 0.0, 0.0, rv)
+
+    def describe(self) -> str:
+        return f"{self.weight:.3g} x {self.label or 'continuous'}"
+
+    def to_scipy(self) -> Any:
+        """This part in SciPy's new distribution infrastructure (``make_distribution``);
+        None for distributions it cannot take (the tick-capped families)."""
+        dist = getattr(self.rv, "dist", None)
+        if not isinstance(dist, stats.rv_continuous) or dist.__module__.startswith("pwmodel"):
+            return None
+        args, kwds = tuple(self.rv.args), dict(self.rv.kwds)
+        shapes = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]
+        loc = float(kwds.pop("loc", args[len(shapes)] if len(args) > len(shapes) else 0.0))
+        scale = float(kwds.pop("scale", args[len(shapes) + 1] if len(args) > len(shapes) + 1
+                               else 1.0))
+        params = dict(zip(shapes, args[:len(shapes)]), **kwds)
+        try:
+            X = stats.make_distribution(dist)(**params)
+        except (TypeError, ValueError, NotImplementedError):
+            return None
+        return X * scale + loc
 
 
-def uniform(a: float, b: float, weight: float = 1.0, label: str = "") -> Component:
+def point(x: float, weight: float = 1.0, label: str = "") -> Point:
+    return Point(float(x), weight, label)
+
+
+def uniform(a: float, b: float, weight: float = 1.0, label: str = "") -> Uniform:
     if b < a:
         raise PwmodelError(f"uniform component needs a <= b, found {a} > {b}")
-    return Component(weight, "uniform", a=float(a), b=float(b), label=label)
+    return Uniform(float(a), float(b), weight, label)
 
 
-def continuous(rv: object, weight: float = 1.0, label: str = "") -> Component:
-    return Component(weight, "scipy", rv=rv, label=label)
+def continuous(rv: object, weight: float = 1.0, label: str = "") -> Continuous:
+    return Continuous(rv, weight, label)
 
 
 class LatencyDist:
     """``shift_ns`` + a mixture of components (weights are normalised)."""
 
-    def __init__(self, components: Sequence[Component], shift_ns: float = 0.0, name: str = "") -> None:
+    def __init__(self, components: Sequence[Part], shift_ns: float = 0.0, name: str = "") -> None:
         if not components:
             raise PwmodelError("a latency distribution needs at least one component")
         w = np.array([c.weight for c in components], dtype=float)
@@ -107,8 +253,8 @@ class LatencyDist:
         if not math.isfinite(shift_ns) or shift_ns < 0:
             raise PwmodelError(f"shift must be a finite latency >= 0 ns, found {shift_ns}")
         w = w / w.sum()
-        self.components = tuple(Component(float(wi), c.kind, c.a, c.b, c.rv, c.label)
-                                for wi, c in zip(w, components) if wi > 0)
+        self.components: tuple[Part, ...] = tuple(replace(c, weight=float(wi))
+                                                  for wi, c in zip(w, components) if wi > 0)
         self.shift_ns = float(shift_ns)
         self.name = name
 
@@ -116,7 +262,7 @@ class LatencyDist:
     @property
     def p_infinite(self) -> float:
         """Probability mass at +inf (an unbounded wait)."""
-        return sum(c.weight for c in self.components if c.kind == "point" and math.isinf(c.a))
+        return sum(c.weight for c in self.components if isinstance(c, Point) and math.isinf(c.a))
 
     def cdf(self, x: np.ndarray | float) -> np.ndarray:
         x = np.asarray(x, dtype=float) - self.shift_ns
@@ -225,8 +371,10 @@ class LatencyDist:
         """E[max of n independent draws] = shift + integral_0^inf (1 - F(x)^n) dx.
 
         Computed by adaptive quadrature split at every component breakpoint
-        (point masses and uniform ends), so steps in F are integrated exactly.
-        ``n`` may be fractional (the formula extends smoothly); n >= 1.
+        (point masses and uniform ends), so steps in F are integrated exactly; with a
+        continuous part, by :meth:`_expected_max_grid`. ``n`` may be fractional (the
+        formula extends smoothly); n >= 1. For one continuous part,
+        :meth:`expected_max_scipy` computes the same with SciPy's order statistics.
         """
         ns = np.atleast_1d(np.asarray(n, dtype=float))
         if np.any(~np.isfinite(ns)) or np.any(ns < 1):
@@ -236,23 +384,16 @@ class LatencyDist:
             out[:] = math.inf
             return out if np.ndim(n) else float(out[0])
         base = self.shift_ns
-        if any(c.kind == "scipy" for c in self.components):
+        if any(isinstance(c, Continuous) for c in self.components):
             out[:] = self._expected_max_grid(ns)
             return out if np.ndim(n) else float(out[0])
         if _CLOSED_EMAX:
             out[:] = base + self._expected_max_piecewise(ns)
             return out if np.ndim(n) else float(out[0])
+        # point masses and uniforms by quadrature: split at every breakpoint, so the steps
+        # of F are integrated exactly
+        edges = [base] + sorted(p for p in self._breakpoints() if p > base)
         for i, k in enumerate(ns):
-            # split points: component ends and, for continuous components, quantiles up to
-            # the level where 1 - F^k < 1e-15 (the tail beyond adds less than that share)
-            pts = set(p for p in self._breakpoints() if p > base)
-            for c in self.components:
-                if c.kind == "scipy":
-                    eps = 1e-16 / max(k * c.weight, 1e-300)
-                    qs = [0.1, 0.5, 0.9, 0.99, 0.999, 0.99999, 1 - 1e-7, 1 - 1e-9]
-                    vals = list(c.rv.ppf(qs)) + [c.rv.isf(min(eps, 1e-3))]  # type: ignore[union-attr]
-                    pts.update(base + float(v) for v in vals if math.isfinite(float(v)) and v > 0)
-            edges = [base] + sorted(pts)
             f = (lambda x, k=k: 1.0 - float(self.cdf(x)) ** k)
             total = 0.0
             err = 0.0
@@ -294,7 +435,7 @@ class LatencyDist:
         f0 = np.clip(np.asarray(self.cdf(a + self.shift_ns), dtype=float), 0.0, 1.0)
         slope = np.zeros(a.size)
         for c in self.components:
-            if c.kind == "uniform" and c.b > c.a:
+            if isinstance(c, Uniform) and c.b > c.a:
                 inside = (a >= c.a) & (b <= c.b)
                 slope = slope + np.where(inside, c.weight / (c.b - c.a), 0.0)
         w = b - a
@@ -318,17 +459,7 @@ class LatencyDist:
         u = np.unique(np.concatenate([
             np.linspace(0.0, 1.0, 6001)[1:-1],
             np.logspace(-16, -1, 600), 1.0 - np.logspace(-16, -1, 600)]))
-        xs = [np.array([0.0])]
-        for c in self.components:
-            if c.kind == "scipy":
-                x = np.asarray(c.rv.ppf(u), dtype=float)  # type: ignore[union-attr]
-                xs.append(x[np.isfinite(x)])
-            else:
-                lo, hi = c.support()
-                pts = [v for v in (lo, hi) if math.isfinite(v)]
-                xs.append(np.array(pts + [np.nextafter(p, -np.inf) for p in pts if p > 0]))
-                if c.kind == "uniform" and hi > lo:
-                    xs.append(np.linspace(lo, hi, 2001))
+        xs = [np.array([0.0])] + [c.grid(u) for c in self.components]
         x = np.unique(np.concatenate(xs))
         x = x[x >= 0]
         F = np.clip(self.cdf(x + self.shift_ns), 0.0, 1.0)
@@ -344,27 +475,40 @@ class LatencyDist:
             raise PwmodelError(f"number of CPUs must be >= 1, found {n!r}", field="n_cpus")
         return float(self.quantile(q ** (1.0 / n)))
 
+    def to_scipy(self) -> Any:
+        """This distribution in SciPy's new infrastructure (``stats.Mixture`` of continuous
+        parts and uniforms, shifted), or None when it has a point mass or a part that
+        ``make_distribution`` cannot take (the tick-capped families)."""
+        comps = []
+        for c in self.components:       # the shift moves each part (a Mixture cannot be shifted)
+            if isinstance(c, Uniform) and c.b > c.a:
+                comps.append(stats.Uniform(a=c.a + self.shift_ns, b=c.b + self.shift_ns))
+            elif isinstance(c, Continuous) and (x := c.to_scipy()) is not None:
+                comps.append(x + self.shift_ns)
+            else:
+                return None
+        if len(comps) == 1:
+            return comps[0]
+        return stats.Mixture(comps, weights=[c.weight for c in self.components])
+
+    def expected_max_scipy(self, n: int) -> float:
+        """E[max of n draws] from ``stats.order_statistic`` (one continuous part only: SciPy's
+        order statistics take neither mixtures nor point masses); the check of
+        :meth:`expected_max_ns`."""
+        if len(self.components) != 1 or not isinstance(self.components[0], Continuous):
+            raise PwmodelError("SciPy's order statistics need a single continuous part")
+        x = self.components[0].to_scipy()
+        if x is None:
+            raise PwmodelError(f"{self.name or 'distribution'}: not expressible with "
+                               "stats.make_distribution")
+        return self.shift_ns + float(stats.order_statistic(x, r=int(n), n=int(n)).mean())
+
     def signature(self) -> tuple:
         """A hashable description (equal signatures = identical distributions)."""
-        parts = []
-        for c in self.components:
-            rv = None
-            if c.rv is not None:
-                rv = (getattr(getattr(c.rv, "dist", None), "name", repr(c.rv)),
-                      tuple(float(a) for a in getattr(c.rv, "args", ())),
-                      tuple(sorted((k, float(v)) for k, v in getattr(c.rv, "kwds", {}).items())))
-            parts.append((c.weight, c.kind, c.a, c.b, rv))
-        return (self.shift_ns, tuple(parts))
+        return (self.shift_ns, tuple(c.signature() for c in self.components))
 
     def describe(self) -> str:
-        parts = []
-        for c in self.components:
-            if c.kind == "point":
-                parts.append(f"{c.weight:.3g} x point({c.a:g})")
-            elif c.kind == "uniform":
-                parts.append(f"{c.weight:.3g} x U({c.a:g}, {c.b:g})")
-            else:
-                parts.append(f"{c.weight:.3g} x {c.label or 'continuous'}")
+        parts = [c.describe() for c in self.components]
         return f"{self.shift_ns:g} ns + [" + " + ".join(parts) + "]"
 
     def __repr__(self) -> str:
@@ -457,6 +601,7 @@ def discretize(dist: LatencyDist, points: int = 1024, name: str | None = None) -
     return EmpiricalDist(x, name=name or f"{dist.name} ({points} quantiles)")
 
 
-__all__ = ["Component", "LatencyDist", "point", "uniform", "continuous", "from_scipy",
+__all__ = ["Part", "Point", "Uniform", "Continuous", "LatencyDist", "point", "uniform",
+           "continuous", "from_scipy",
            "EmpiricalDist", "empirical_dist", "discretize",
            "stats", "optimize"]

@@ -89,12 +89,12 @@ def test_distribution_fit_plugs_into_scenario_and_round_trips():
     assert sel.best == "mix2_lognorm"
     assert all(len(line) <= 72 for line in sel.report().splitlines())
     f = sel.best_fit
-    ld = f.to_latency_dist()
+    ld = f.dist
     assert ld.expected_max_ns(4) == pytest.approx(f.shift_ns + _emax_grid(f.fam, f.values, 4), rel=1e-3)
     sc = Scenario(M.get("intel-xeon-8375c-2s"), isolation="busy_other", wake=ld)
     assert sc.wake_dist() is ld   # evaluate() then uses ld's order statistics
     back = Selection.from_json(sel.to_json())
-    assert back.best_fit.quantile_ns(0.99) == pytest.approx(f.quantile_ns(0.99))
+    assert back.best_fit.dist.quantile(0.99) == pytest.approx(f.dist.quantile(0.99))
     d2 = DistFit.from_json(f.to_json())
     assert d2.ci["median1_ns"] == pytest.approx(f.ci["median1_ns"])
 

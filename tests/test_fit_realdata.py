@@ -77,7 +77,7 @@ def test_bic_prefers_the_tick_cap():
     for st in ("stat_refresh_idle", "other"):
         f = _fit(st, "tick3_lognorm")
         assert f.converged and f.bic < _fit(st, "mix2_lognorm").bic, st
-        assert f.quantile_ns(0.999) < 5e6, st        # capped near one tick
+        assert f.dist.quantile(0.999) < 5e6, st        # capped near one tick
 
 
 def test_fifo_starvation_is_the_slow_mode():

@@ -79,7 +79,7 @@ def test_selection_and_json_round_trip():
     f = sel.best_fit
     g = DistFit.from_json(f.to_json())
     assert g.tick_ns == TICK_NS
-    assert g.quantile_ns(0.99) == pytest.approx(f.quantile_ns(0.99), rel=1e-9)
+    assert g.dist.quantile(0.99) == pytest.approx(f.dist.quantile(0.99), rel=1e-9)
     est, lo, hi = f.emax_ci(8, n=100)
     assert lo <= est <= hi
     assert "tick_ns" in f.report()

@@ -3,6 +3,7 @@ of candidates (:class:`Selection`). Values in ns; views as in :mod:`pwmodel.fit.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -135,15 +136,11 @@ class DistFit:
                                   D.continuous(b, 1 - w, f"{fam.base.name} 2")], sh, nm)
         return D.from_scipy(fam.build(*v), sh, nm, self.family)
 
-    def quantile_ns(self, q: float) -> float:
-        return float(self.to_latency_dist().quantile(q))
-
-    def mean_ns(self) -> float:
-        return float(self.to_latency_dist().mean_ns())
-
-    def expected_max_ns(self, n: int | float) -> float:
-        """E[max of n independent draws] in ns (for the fan-out model)."""
-        return float(self.to_latency_dist().expected_max_ns(n))
+    @functools.cached_property
+    def dist(self) -> D.LatencyDist:
+        """The fitted distribution (built once): quantiles, mean, E[max of n] and the rest of
+        the :class:`pwmodel.dist.LatencyDist` interface; plugs into ``Scenario(wake=...)``."""
+        return self.to_latency_dist()
 
     def draws(self, n: int = 400, seed: int = 0) -> np.ndarray:
         """Parameter draws (rows: shift, values...): the bootstrap, else from the Wald normal."""
@@ -159,7 +156,7 @@ class DistFit:
     def quantity_ci(self, fn: Callable[[D.LatencyDist], float], n: int = 400
                     ) -> tuple[float, float, float]:
         """(estimate, low, high) of ``fn(latency_dist)`` at ``level`` from the parameter draws."""
-        est = float(fn(self.to_latency_dist()))
+        est = float(fn(self.dist))
         vals = np.array([fn(self.to_latency_dist(r[1:], r[0])) for r in self.draws(n)], dtype=float)
         vals = vals[np.isfinite(vals)]
         a = (1 - self.level) / 2
@@ -182,7 +179,7 @@ class DistFit:
                     self.shift_ns + math.exp(c + z * sd))
         if self.boot is None and isinstance(self.fam, TickMix):
             # spread over the Wald draws from the CDF on a grid (one call per draw)
-            est = self.quantile_ns(q)
+            est = float(self.dist.quantile(q))
             vals = np.array([r[0] + _quantile_grid(self.fam, r[1:], q) for r in self.draws(n)])
             vals = vals[np.isfinite(vals)]
             a = (1 - self.level) / 2
@@ -194,7 +191,7 @@ class DistFit:
         """E[max of n_cpus draws] with its interval: the estimate from
         ``LatencyDist.expected_max_ns``, the spread over the parameter draws from a
         vectorised quadrature of 1 - F^n on a log grid (same integral, faster)."""
-        est = self.expected_max_ns(n_cpus)
+        est = float(self.dist.expected_max_ns(n_cpus))
         fam = self.fam
         vals = []
         for r in self.draws(n):
@@ -225,7 +222,7 @@ class DistFit:
         L.append("[[Quantiles]] ns")
         qs = [0.5, 0.9, 0.99, 0.999]
         L.append("    " + "".join(f"{'p' + format(q * 100, 'g'):>12}" for q in qs))
-        L.append("    " + "".join(f"{self.quantile_ns(q):>12.5g}" for q in qs))
+        L.append("    " + "".join(f"{float(self.dist.quantile(q)):>12.5g}" for q in qs))
         return finish_report(L, self.notes)
 
     def __str__(self) -> str:
@@ -244,9 +241,9 @@ class DistFit:
             ax.step(x, np.arange(1, x.size + 1) / self.sample.n, where="post", label="measured ECDF")
             lo, hi = max(x.min() * 0.8, 1e-9), x.max() * 1.2
         else:
-            lo, hi = self.quantile_ns(0.001), self.quantile_ns(0.999)
+            lo, hi = (float(x) for x in self.dist.quantile(np.array([0.001, 0.999])))
         grid = np.geomspace(lo, hi, 300) if logx else np.linspace(lo, hi, 300)
-        ax.plot(grid, self.to_latency_dist().cdf(grid), label=f"fit: {self.family}")
+        ax.plot(grid, self.dist.cdf(grid), label=f"fit: {self.family}")
         ax.set_xscale("log" if logx else "linear")
         ax.set_xlabel("latency_ns")
         ax.set_ylabel("CDF")
@@ -265,7 +262,7 @@ class DistFit:
                 "converged": bool(self.converged), "ci_method": self.ci_method, "level": self.level,
                 "notes": self.notes, "tick_ns": self.tick_ns, "stderr": self.stderr,
                 "ci": {k: list(v) for k, v in self.ci.items()},
-                "quantiles_ns": {str(q): self.quantile_ns(q) for q in (0.5, 0.9, 0.99, 0.999)},
+                "quantiles_ns": {str(q): float(self.dist.quantile(q)) for q in (0.5, 0.9, 0.99, 0.999)},
                 "boot": None if self.boot is None else self.boot.tolist(),
                 "sample": None if (s is None or not with_samples) else {
                     "name": s.name, "values_ns": s.values_ns.tolist(), "censor_ns": s.censor_ns,

@@ -72,7 +72,7 @@ def plot(fits: dict[str, DistFit], samples: dict[str, FD.Sample], train: str = T
     styles = ["-", "--", ":"]
     tick = None
     for i, (fam, f) in enumerate(fits.items()):
-        ax.plot(grid, f.to_latency_dist().cdf(grid), color="black", lw=1.8,
+        ax.plot(grid, f.dist.cdf(grid), color="black", lw=1.8,
                 ls=styles[i % len(styles)], label=f"predicted: {fam} (fit: {train})")
         tick = tick or f.tick_ns
     if tick:
