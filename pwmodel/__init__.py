@@ -19,9 +19,10 @@ Module aliases mean one thing everywhere (package, tests, benchmarks)::
     FD    pwmodel.fit.distributions      STYLE pwmodel.report.style
     FIG   pwmodel.report.figures         SW    pwmodel.sweep
     FM    pwmodel.fit.families           T     pwmodel.report.text
-    FP    pwmodel.models.fastpath        V     pwmodel.simulate.validate
-    FPAR  pwmodel.fit.parameters         W     pwmodel.models.wakeup
-    H     pwmodel.fit.heldout            X     pwmodel.models.symbols
+    FP    pwmodel.models.fastpath        V     pwmodel.verdict
+    FPAR  pwmodel.fit.parameters         VAL   pwmodel.simulate.validate
+    H     pwmodel.fit.heldout            W     pwmodel.models.wakeup
+                                         X     pwmodel.models.symbols
 
 ``S`` is never a module: it is the parameter-symbol table (``params.SYMBOLS``)
 where the models use it. Other modules are imported by their own name.

@@ -31,7 +31,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from pwmodel import decide as D
+from pwmodel import decide as DC
 from pwmodel import evaluate as E
 from pwmodel import params as P
 
@@ -215,12 +215,12 @@ def crossover_band(plan: Plan, objective: str = "requester_mean", n_lo: float = 
     range (one strategy wins everywhere) counts as beyond the range on the side the
     nominal crossover lies (``n_hi``, or ``n_lo`` when QW wins everywhere)."""
     base = [{}] + plan.oat + plan.lhs
-    xs = D.crossovers_n(plan.cases(base), n_lo, n_hi, objective)
+    xs = DC.crossovers_n(plan.cases(base), n_lo, n_hi, objective)
     vals = _beyond(xs, n_lo, n_hi)
     p = len(plan.spreads)
     lo_m, hi_m = vals[1:1 + 2 * p:2], vals[2:2 + 2 * p:2]
     dn, up = plan.corners(lo_m, hi_m)
-    xc = D.crossovers_n(plan.cases([dn, up]), n_lo, n_hi, objective)
+    xc = DC.crossovers_n(plan.cases([dn, up]), n_lo, n_hi, objective)
     allv = np.concatenate([vals, _beyond(xc, n_lo, n_hi)])
     fin = allv[~np.isnan(allv)]
     nominal = float(xs.n_cpus[0])
@@ -232,7 +232,7 @@ def crossover_band(plan: Plan, objective: str = "requester_mean", n_lo: float = 
     return CrossoverBand(nominal, lo, hi, str(xs.below[0]), str(xs.above[0]), dom, moves)
 
 
-def _beyond(xs: D.Crossovers, n_lo: float, n_hi: float) -> np.ndarray:
+def _beyond(xs: DC.Crossovers, n_lo: float, n_hi: float) -> np.ndarray:
     """Crossovers with 'none in range' mapped to the end where the strategy that wins
     everywhere puts it: RL everywhere -> n_hi (N* beyond the range), QW -> n_lo."""
     v = np.asarray(xs.n_cpus, dtype=float).copy()

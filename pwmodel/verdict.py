@@ -39,7 +39,7 @@ from typing import Callable, Mapping
 
 import polars as pl
 
-from pwmodel import decide as D
+from pwmodel import decide as DC
 from pwmodel import fmt
 from pwmodel import machine as M
 from pwmodel.evaluate import Scenario, evaluate
@@ -81,7 +81,7 @@ class Verdict:
     reason: str                    # the rule that fired, in words (no numbers)
     budget_ns: float               # the budget used in step 2
     values: Mapping[str, float]    # every number the paragraph prints (see NUMBER_KINDS)
-    crossover: D.Crossover
+    crossover: DC.Crossover
     victim_exceeds_from: float     # smallest CPU count <= fmt.N_MAX where QW's worst
                                    # interruption exceeds the budget (nan: none)
     flip: Flip | None
@@ -260,22 +260,22 @@ def _key(overrides: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]
     return tuple(sorted((overrides or {}).items()))
 
 
-_XO: dict[tuple, tuple[M.Machine, D.Crossover]] = {}
+_XO: dict[tuple, tuple[M.Machine, DC.Crossover]] = {}
 
 
 def crossover_n(m: M.Machine, isolation: str, preempt: str | None, callsite: str,
-                rr: float, lr: float, ov: tuple[tuple[str, float], ...] = ()) -> D.Crossover:
+                rr: float, lr: float, ov: tuple[tuple[str, float], ...] = ()) -> DC.Crossover:
     """decide.crossover_n of the verdict's scenario (cached: every surface asks for it)."""
     key = (m.name, isolation, preempt, callsite, float(rr), float(lr), ov)
     hit = _XO.get(key)
     if hit is not None and hit[0] == m:
         return hit[1]
-    xo = D.crossover_n(_scenario(m, isolation, preempt, callsite, rr, lr, dict(ov)))
+    xo = DC.crossover_n(_scenario(m, isolation, preempt, callsite, rr, lr, dict(ov)))
     _XO[key] = (m, xo)
     return xo
 
 
-def method_words(c: D.Crossover) -> str:
+def method_words(c: DC.Crossover) -> str:
     """'closed form (lock regime)' -> 'closed form, lock regime' (for use inside brackets)."""
     return c.method.replace(" (", ", ").replace(")", "")
 

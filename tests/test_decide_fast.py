@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from scipy import optimize
 
-from pwmodel import decide as D
+from pwmodel import decide as DC
 from pwmodel import evaluate as E
 from pwmodel import machine as M
 from pwmodel import uncertainty as U
@@ -50,7 +50,7 @@ def test_batch_metrics_equal_evaluate_cell_by_cell():
 
 def test_vectorised_crossovers_equal_brentq_on_the_slow_path():
     cases = [E.case(E.Scenario(m, iso, overrides=ov or None)) for m, iso, ov in CELLS]
-    xs = D.crossovers_n(cases)
+    xs = DC.crossovers_n(cases)
     for k, c in enumerate(cases):
         x = optimize.brentq(lambda t: _slow_diff(c.sc, math.exp(t)), 0.0,
                             math.log(float(xs.n_cpus[k])) + 0.2, xtol=1e-12)
@@ -64,7 +64,7 @@ def test_vectorised_crossovers_equal_brentq_on_the_slow_path():
 def test_no_crossover_and_unbounded_cases():
     fifo = E.case(E.Scenario(XEON, "nohz_fifo_none"))
     # everything dirty but costless RL (no crossover: RL wins at every N in range)
-    xs = D.crossovers_n([fifo, E.case(E.Scenario(XEON, "nohz_fifo_dlserver"))], n_hi=1024)
+    xs = DC.crossovers_n([fifo, E.case(E.Scenario(XEON, "nohz_fifo_dlserver"))], n_hi=1024)
     assert math.isinf(xs.n_cpus[0]) and xs.below[0] == "RL"
     assert math.isnan(xs.n_cpus[1]) and xs.below[1] == xs.above[1] == "RL"
 

@@ -12,7 +12,7 @@ from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario, evaluate, inputs
 from pwmodel.models import fanout as F, numeric
 from pwmodel.models import symbols as X
-from pwmodel.simulate import events as EV, fanout as SF, validate as V
+from pwmodel.simulate import events as EV, fanout as SF, validate as VAL
 from pwmodel.simulate.sampling import FastSampler, quantile_ci
 
 AMD = M.get("amd-epyc-7r13-2s")
@@ -89,9 +89,9 @@ def test_bad_input_names_the_field():
 # ---- agreement inside the stated domain -----------------------------------------
 @pytest.fixture(scope="module")
 def table_fixed():
-    grid = V.conditions(isolations=("idle", "nohz_other", "nohz_fifo_dlserver", "nohz_fifo_none"),
+    grid = VAL.conditions(isolations=("idle", "nohz_other", "nohz_fifo_dlserver", "nohz_fifo_none"),
                         rates=("low",), n_cpus=(2, 16, 256))
-    return V.run(grid, reps=1500, seed=5, dirty="fixed")
+    return VAL.run(grid, reps=1500, seed=5, dirty="fixed")
 
 
 def test_rl_requester_mean_agrees_everywhere(table_fixed):
@@ -131,9 +131,9 @@ def test_wrong_analytic_form_is_caught():
             pl.when(pl.col("strategy") == "QW").then(pl.col("qw_wrong"))
             .otherwise(pl.col("requester_mean_ns")).alias("requester_mean_ns")).drop("qw_wrong"))
 
-    grid = V.conditions(isolations=("idle",), rates=("low",), n_cpus=(16, 256))
-    good = V.run(grid, reps=800, seed=1, dirty="fixed")
-    bad = V.run(grid, reps=800, seed=1, dirty="fixed", analytic=wrong)
+    grid = VAL.conditions(isolations=("idle",), rates=("low",), n_cpus=(16, 256))
+    good = VAL.run(grid, reps=800, seed=1, dirty="fixed")
+    bad = VAL.run(grid, reps=800, seed=1, dirty="fixed", analytic=wrong)
     sel = dict(strategy="QW", metric="requester_mean_ns")
     assert _ok(good, **sel).all()
     assert not _ok(bad, **sel).any()

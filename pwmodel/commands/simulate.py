@@ -12,7 +12,7 @@ from pwmodel.commands._common import add_param_option, n_list, overrides
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
 from pwmodel.models import callsite, wakeup
-from pwmodel.simulate import events as EV, fanout as SF, validate as V
+from pwmodel.simulate import events as EV, fanout as SF, validate as VAL
 
 _SHOW = ["strategy", "n_cpus", "dirty_cpus", "requester_mean_ns", "requester_p50_ns", "requester_p99_ns",
          "requester_p999_ns", "requester_max_ns", "victim_mean_ns", "victim_worst_ns", "cpu_time_ns"]
@@ -54,14 +54,14 @@ def _run_validate(args: argparse.Namespace) -> int:
             atomic.write_text(args.out, text)
             print(f"wrote {args.out}")
         return 0
-    grid = V.conditions(args.machines.split(","), args.isolations.split(","), args.rates.split(","),
+    grid = VAL.conditions(args.machines.split(","), args.isolations.split(","), args.rates.split(","),
                         [int(n) for n in n_list(args.n_cpus)])
-    table = V.run(grid, reps=args.reps, seed=args.seed, dirty=args.dirty, workers=args.workers)
+    table = VAL.run(grid, reps=args.reps, seed=args.seed, dirty=args.dirty, workers=args.workers)
     out = Path(args.out_dir)
     atomic.write_with(out / f"validation_{args.dirty}.parquet", table.write_parquet)
-    summ = V.summary(table).with_columns(pl.col("failing_n_cpus").cast(pl.List(pl.String)).list.join(" "))
+    summ = VAL.summary(table).with_columns(pl.col("failing_n_cpus").cast(pl.List(pl.String)).list.join(" "))
     atomic.write_text(out / f"validation_{args.dirty}_summary.csv", summ.write_csv())
-    V.figure(table, str(out / f"validation_{args.dirty}.png"))
+    VAL.figure(table, str(out / f"validation_{args.dirty}.png"))
     n_cond = table.select("machine", "isolation", "rate_level", "n_cpus").unique().height
     print(f"{n_cond} conditions, {table.height} comparisons, {table['ok'].mean():.1%} within tolerance")
     with pl.Config(tbl_rows=200, tbl_width_chars=200, fmt_str_lengths=40):
@@ -110,8 +110,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="analytic vs simulated on a grid: table, summary, figure")
     v.add_argument("--machines", default="amd-epyc-7r13-2s")
     v.add_argument("--isolations", default=",".join(wakeup.ISOLATION))
-    v.add_argument("--rates", default="low,high", help=", ".join(V.RATES))
-    v.add_argument("--n-cpus", default=",".join(str(n) for n in V.N_GRID))
+    v.add_argument("--rates", default="low,high", help=", ".join(VAL.RATES))
+    v.add_argument("--n-cpus", default=",".join(str(n) for n in VAL.N_GRID))
     v.add_argument("--out-dir", default="results/validation")
     v.add_argument("--published", action="store_true",
                    help="predict the published numbers the model can express (no fitting) "
