@@ -21,7 +21,8 @@ Module aliases mean one thing everywhere (package, tests, benchmarks)::
     FM    pwmodel.fit.families           T     pwmodel.report.text
     FP    pwmodel.models.fastpath        V     pwmodel.verdict
     FPAR  pwmodel.fit.parameters         VAL   pwmodel.simulate.validate
-    H     pwmodel.fit.heldout            W     pwmodel.models.wakeup
+    H     pwmodel.fit.heldout            U     pwmodel.uncertainty
+                                         W     pwmodel.models.wakeup
                                          X     pwmodel.models.symbols
 
 ``S`` is never a module: it is the parameter-symbol table (``params.SYMBOLS``)
