@@ -7,23 +7,24 @@ All times are in ns and all rates in Hz inside the package.
 
 Module aliases mean one thing everywhere (package, tests, benchmarks)::
 
-    B     pwmodel.report.build           M     pwmodel.machine
-    CAL   pwmodel.fit.calibrate          MS    pwmodel.report.measured
-    CS    pwmodel.models.callsite        NB    pwmodel.notebook
-    D     pwmodel.dist                   P     pwmodel.params
-    DATA  pwmodel.data                   PM    pwmodel.models
-    DC    pwmodel.decide                 R     pwmodel.report.results
-    E     pwmodel.evaluate               SEL   pwmodel.fit.select
-    EV    pwmodel.simulate.events        SF    pwmodel.simulate.fanout
-    F     pwmodel.models.fanout          SPEC  pwmodel.sweep.spec
-    FD    pwmodel.fit.distributions      STYLE pwmodel.report.style
-    FIG   pwmodel.report.figures         SW    pwmodel.sweep
-    FM    pwmodel.fit.families           T     pwmodel.report.text
-    FP    pwmodel.models.fastpath        V     pwmodel.verdict
-    FPAR  pwmodel.fit.parameters         VAL   pwmodel.simulate.validate
-    H     pwmodel.fit.heldout            U     pwmodel.uncertainty
-                                         W     pwmodel.models.wakeup
-                                         X     pwmodel.models.symbols
+    B     pwmodel.report.build           NB    pwmodel.notebook
+    CAL   pwmodel.fit.calibrate          P     pwmodel.params
+    CMP   pwmodel.comparison             PM    pwmodel.models
+    CS    pwmodel.models.callsite        R     pwmodel.report.results
+    D     pwmodel.dist                   RQ    pwmodel.models.requester
+    DATA  pwmodel.data                   SEL   pwmodel.fit.select
+    DC    pwmodel.decide                 SF    pwmodel.simulate.fanout
+    E     pwmodel.evaluate               SPEC  pwmodel.sweep.spec
+    EV    pwmodel.simulate.events        STYLE pwmodel.report.style
+    F     pwmodel.models.fanout          SW    pwmodel.sweep
+    FD    pwmodel.fit.distributions      T     pwmodel.report.text
+    FIG   pwmodel.report.figures         U     pwmodel.uncertainty
+    FM    pwmodel.fit.families           V     pwmodel.verdict
+    FP    pwmodel.models.fastpath        VAL   pwmodel.simulate.validate
+    FPAR  pwmodel.fit.parameters         W     pwmodel.models.wakeup
+    H     pwmodel.fit.heldout            WC    pwmodel.fit.wakecause
+    M     pwmodel.machine                X     pwmodel.models.symbols
+    MS    pwmodel.report.measured
 
 ``S`` is never a module: it is the parameter-symbol table (``params.SYMBOLS``)
 where the models use it. Other modules are imported by their own name.

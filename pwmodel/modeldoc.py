@@ -210,8 +210,11 @@ def fanout_part() -> str:
 ISOLATION_TEXT = {
     "idle": "The target is a housekeeping CPU in an idle state; the wake-up pays the exit "
             "latency of a shallow or, with some probability, a deep C-state.",
-    "busy_other": "A housekeeping CPU running a busy SCHED_OTHER task; the woken kworker "
-                  "preempts it at once or, failing wake-up preemption, at the next tick.",
+    "busy_other": "A housekeeping CPU running a busy SCHED_OTHER task. EEVDF's wake-up "
+                  "check lets the kworker preempt at once when it is the eligible entity with "
+                  "the earliest deadline; otherwise (and always under lazy preemption) it "
+                  "waits for the next tick. Other runnable tasks and a host that does not run "
+                  "the vCPU add waits of the same kind.",
     "isolcpus_other": "An isolcpus=domain CPU with a busy SCHED_OTHER task: the same "
                       "scheduling path, but now the task is a protected victim.",
     "nohz_other": "A nohz_full CPU with one busy SCHED_OTHER task; the enqueue restarts the "

@@ -14,7 +14,7 @@ import pwmodel
 from pwmodel import machine as M
 from pwmodel.evaluate import Scenario, evaluate
 from pwmodel.models import requester as RQ
-from pwmodel.simulate import fanout as FO
+from pwmodel.simulate import fanout as SF
 
 XEON = M.get("intel-xeon-8375c-2s")
 MEMCG = "memcg_stock"
@@ -69,7 +69,7 @@ def test_rl_requester_and_every_victim_are_the_same_as_flush(tmp_path):
 @pytest.mark.parametrize("n,p99_tol", [(8, 0.05), (64, 0.03), (256, 0.03)])
 def test_async_forms_agree_with_the_simulator(n, p99_tol):
     sc = Scenario(XEON, "nohz_other", callsite=MEMCG)
-    sim = FO.simulate(sc, [n], reps=3000, seed=11, dirty="binomial")
+    sim = SF.simulate(sc, [n], reps=3000, seed=11, dirty="binomial")
     ana = evaluate(sc, [n])
     for s in ("QW", "RL"):
         srow = sim.filter(pl.col("strategy") == s)
@@ -82,15 +82,15 @@ def test_async_forms_agree_with_the_simulator(n, p99_tol):
     sp99 = sim.filter(pl.col("strategy") == "QW")["requester_p99_ns"][0]
     assert abs(p99 / sp99 - 1) < p99_tol, (n, p99, sp99)
     # the simulated async requester never waits: far below the simulated last drain
-    x = FO.samples(sc, n, reps=500, seed=3)
+    x = SF.samples(sc, n, reps=500, seed=3)
     assert np.all(x["qw_requester"] <= x["qw_done"])
 
 
 def test_crossover_of_an_async_call_site_is_numeric_and_decide_prints_it(capsys):
     from pwmodel import cli
-    from pwmodel import decide as D
+    from pwmodel import decide as DC
     for iso in ("nohz_other", "nohz_fifo_dlserver"):
-        c = D.crossover_n(Scenario(M.get("amd-epyc-7601-2s"), iso, callsite=MEMCG))
+        c = DC.crossover_n(Scenario(M.get("amd-epyc-7601-2s"), iso, callsite=MEMCG))
         assert c.expr is None      # the closed form solves the flushing forms only
     assert cli.main(["decide", "--machine", "amd-epyc-7601-2s", "--callsite", MEMCG,
                      "--n-cpus", "8,128"]) == 0

@@ -70,40 +70,40 @@ class CallSite:
         return self.requester == "async"
 
 
-def _machine():
-    from pwmodel.machine import tomlio as M   # the shared TOML and field helpers
-    return M
+def _tomlio():
+    from pwmodel.machine import tomlio   # the shared TOML and field helpers
+    return tomlio
 
 
 def from_dict(d: Mapping[str, Any], where: str = "<callsite>") -> CallSite:
     """Validate a parsed call-site mapping and build a :class:`CallSite`."""
-    M = _machine()
+    tomlio = _tomlio()
     if not isinstance(d, Mapping):
         raise PwmodelError("a call-site profile must be a table", file=where)
-    M._unknown(d, _TOP_KEYS, where, "")
+    tomlio._unknown(d, _TOP_KEYS, where, "")
     if d.get("format") != FORMAT:
         raise PwmodelError(f"field 'format' must be '{FORMAT}', found {d.get('format')!r}",
                            file=where, field="format")
     if d.get("version") != VERSION:
         raise PwmodelError(f"unsupported call-site version {d.get('version')!r} "
                            f"(this pwmodel reads {VERSION})", file=where, field="version")
-    name = M._need(d, "name", str, where, "")
+    name = tomlio._need(d, "name", str, where, "")
     if not name.strip() or any(c in name for c in "/\\ "):
         raise PwmodelError(f"field 'name' must be a non-empty word without '/' or spaces, "
                            f"found {name!r}", file=where, field="name")
-    description = M._need(d, "description", str, where, "")
-    lock = M._need(d, "lock", str, where, "")
+    description = tomlio._need(d, "description", str, where, "")
+    lock = tomlio._need(d, "lock", str, where, "")
     kernel = d.get("kernel", [])
     if not isinstance(kernel, list) or not all(isinstance(k, str) for k in kernel):
         raise PwmodelError("field 'kernel' must be a list of strings (file: function)",
                            file=where, field="kernel")
-    req = M._need(d, "requester", dict, where, "")
-    M._unknown(req, {"pattern", "source"}, where, "requester.")
-    pattern = M._need(req, "pattern", str, where, "requester.")
+    req = tomlio._need(d, "requester", dict, where, "")
+    tomlio._unknown(req, {"pattern", "source"}, where, "requester.")
+    pattern = tomlio._need(req, "pattern", str, where, "requester.")
     if pattern not in PATTERNS:
         raise PwmodelError(f"field 'requester.pattern' must be one of {', '.join(PATTERNS)}, "
                            f"found {pattern!r}", file=where, field="requester.pattern")
-    req_src = M._need(req, "source", str, where, "requester.")
+    req_src = tomlio._need(req, "source", str, where, "requester.")
     raw = d.get("params", {})
     if not isinstance(raw, dict):
         raise PwmodelError("field 'params' must be a table", file=where, field="params")
@@ -116,7 +116,7 @@ def from_dict(d: Mapping[str, Any], where: str = "<callsite>") -> CallSite:
         if not isinstance(v, dict) or "value" not in v or "source" not in v:
             raise PwmodelError(f"'{ctx}' must be a table with 'value' and 'source'",
                                file=where, field=ctx)
-        M._unknown(v, _PARAM_KEYS, where, ctx + ".")
+        tomlio._unknown(v, _PARAM_KEYS, where, ctx + ".")
         if not isinstance(v["source"], str) or not v["source"].strip():
             raise PwmodelError(f"'{ctx}.source' must say where the value comes from (kernel "
                                "source, a measurement, or 'assumption: ...')",
@@ -136,7 +136,7 @@ def from_dict(d: Mapping[str, Any], where: str = "<callsite>") -> CallSite:
 
 def load(path: str | os.PathLike) -> CallSite:
     """Read and validate a call-site file; errors name the file and the field or line."""
-    return from_dict(_machine().read_toml(path, "call-site profile"), where=str(Path(path)))
+    return from_dict(_tomlio().read_toml(path, "call-site profile"), where=str(Path(path)))
 
 
 def _bundled_dir():
