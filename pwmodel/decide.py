@@ -35,6 +35,7 @@ import sympy as sp
 from scipy import optimize
 
 from pwmodel import __version__
+from pwmodel import comparison as CMP
 from pwmodel import evaluate as E
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario, evaluate, inputs
@@ -70,10 +71,9 @@ def compare(sc: Scenario, n_cpus: Sequence[float] = (1, 2, 4, 8, 16, 32, 64, 128
         col = check_objective(obj)
         w = df.pivot(on="strategy", index="n_cpus", values=col).sort("n_cpus")
         qw, rl = w["QW"].to_numpy(), w["RL"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            winner = np.where(np.isclose(qw, rl, rtol=1e-12, atol=0), "tie", np.where(rl < qw, "RL", "QW"))
+        with np.errstate(invalid="ignore"):
             margin = np.abs(qw - rl)
-            ratio = np.where(np.minimum(qw, rl) > 0, np.maximum(qw, rl) / np.minimum(qw, rl), np.inf)
+        winner, ratio = CMP.winner(qw, rl), CMP.ratio(qw, rl)
         out.append(pl.DataFrame({
             "n_cpus": w["n_cpus"], "objective": [obj] * w.height, "unit": [col.rsplit("_", 1)[1]] * w.height,
             "qw": qw, "rl": rl, "winner": winner, "margin": margin, "ratio": ratio}))
@@ -360,11 +360,9 @@ def crossover_map(machine, isolations: Sequence[str], n_cpus: Sequence[float],
             sc = Scenario(machine, iso, overrides={**base_over, "remote_rate_hz": rate}, **kw)
             df = evaluate(sc, n_cpus)
             w = df.pivot(on="strategy", index="n_cpus", values=col).sort("n_cpus")
-            for n, q, r in zip(w["n_cpus"], w["QW"], w["RL"]):
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    lr = math.log10(q / r) if (q > 0 and r > 0 and math.isfinite(q) and math.isfinite(r)) \
-                        else (math.inf if (math.isinf(q) or r == 0) else -math.inf)
+            q, r = w["QW"].to_numpy(), w["RL"].to_numpy()
+            for n, qi, ri, win, lr in zip(w["n_cpus"], q, r, CMP.winner(q, r), CMP.log10_ratio(q, r)):
                 rows.append({"isolation": iso, "remote_rate_hz": float(rate), "n_cpus": float(n),
-                             "qw": float(q), "rl": float(r), "winner": "RL" if r < q else "QW",
-                             "log10_qw_over_rl": lr})
+                             "qw": float(qi), "rl": float(ri), "winner": str(win),
+                             "log10_qw_over_rl": float(lr)})
     return pl.DataFrame(rows)

@@ -39,6 +39,7 @@ from typing import Callable, Mapping
 
 import polars as pl
 
+from pwmodel import comparison as CMP
 from pwmodel import decide as DC
 from pwmodel import fmt
 from pwmodel import machine as M
@@ -120,19 +121,7 @@ def _pair(df: pl.DataFrame, col: str) -> tuple[float, float]:
 
 
 def _log_ratio(q: float, r: float) -> float:
-    if math.isnan(q) or math.isnan(r):
-        return math.nan
-    if math.isinf(q) and not math.isinf(r):
-        return math.inf
-    if math.isinf(r) and not math.isinf(q):
-        return -math.inf
-    if q <= 0 and r <= 0:
-        return 0.0
-    if r <= 0:
-        return math.inf
-    if q <= 0:
-        return -math.inf
-    return math.log10(q / r)
+    return float(CMP.log10_ratio(q, r))
 
 
 def decide_at(df: pl.DataFrame, isolation: str, remote_rate_hz: float, budget: float

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import polars as pl
 
+from pwmodel import comparison as CMP
 from pwmodel import fmt
 from pwmodel import machine as M
 from pwmodel import params as P
@@ -78,14 +79,12 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     rows = []
     for m in METRICS:
         a, b = float(q[m]), float(r[m])
-        win = "tie" if math.isclose(a, b, rel_tol=1e-12) else ("RL" if b < a else "QW")
-        lo, hi = min(a, b), max(a, b)
-        rows.append({"metric": m, "qw": a, "rl": b, "winner": win,
-                     "ratio": (hi / lo) if lo > 0 else math.inf})
+        rows.append({"metric": m, "qw": a, "rl": b, "winner": str(CMP.winner(a, b)),
+                     "ratio": float(CMP.ratio(a, b))})
     at_n = pl.DataFrame(rows)
     xo = crossover_n(sc)
     wq, wr = float(q[col]), float(r[col])
-    winner = "tie" if math.isclose(wq, wr, rel_tol=1e-12) else ("RL" if wr < wq else "QW")
+    winner = str(CMP.winner(wq, wr))
     summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, "
                f"{CS.name_of(state.callsite)}: "
                f"{state.objective} QW {fmt_value(wq, col)} vs RL {fmt_value(wr, col)} "

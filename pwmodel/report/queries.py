@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import polars as pl
 
+from pwmodel import comparison as CMP
 from pwmodel import decide as DC
 from pwmodel import evaluate as E
 from pwmodel import machine as M
@@ -239,8 +240,7 @@ def ratio_map(sc: E.Scenario, column: str, n: np.ndarray, rates_hz: Sequence[flo
         df = E.evaluate(s2, n)
         q = df.filter(pl.col("strategy") == "QW")[column].to_numpy()
         r = df.filter(pl.col("strategy") == "RL")[column].to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lr = np.where(np.isinf(q) & np.isfinite(r), np.inf, np.log10(q / r))
+        lr = CMP.log10_ratio(q, r)
         rows.append(pl.DataFrame({"n_cpus": np.asarray(n, float),
                                   "remote_rate_hz": [float(rate) if rate is not None else math.nan] * len(n),
                                   "qw": q, "rl": r, "log10_qw_over_rl": lr}))
