@@ -7,14 +7,15 @@ All times are in ns and all rates in Hz inside the package.
 
 Module aliases mean one thing everywhere (package, tests, benchmarks)::
 
-    B     pwmodel.report.build           NB    pwmodel.notebook
-    CAL   pwmodel.fit.calibrate          P     pwmodel.params
-    CMP   pwmodel.comparison             PM    pwmodel.models
-    CS    pwmodel.models.callsite        R     pwmodel.report.results
-    D     pwmodel.dist                   RQ    pwmodel.models.requester
-    DATA  pwmodel.data                   SEL   pwmodel.fit.select
-    DC    pwmodel.decide                 SF    pwmodel.simulate.fanout
-    E     pwmodel.evaluate               SPEC  pwmodel.sweep.spec
+    A     pwmodel.models.alternatives    NB    pwmodel.notebook
+    B     pwmodel.report.build           P     pwmodel.params
+    CAL   pwmodel.fit.calibrate          PM    pwmodel.models
+    CMP   pwmodel.comparison             R     pwmodel.report.results
+    CS    pwmodel.models.callsite        RQ    pwmodel.models.requester
+    D     pwmodel.dist                   SEL   pwmodel.fit.select
+    DATA  pwmodel.data                   SF    pwmodel.simulate.fanout
+    DC    pwmodel.decide                 SPEC  pwmodel.sweep.spec
+    E     pwmodel.evaluate               ST    pwmodel.strategies
     EV    pwmodel.simulate.events        STYLE pwmodel.report.style
     F     pwmodel.models.fanout          SW    pwmodel.sweep
     FD    pwmodel.fit.distributions      T     pwmodel.report.text
