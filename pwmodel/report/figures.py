@@ -391,7 +391,7 @@ def strategies(cfg: R.Config):
     n = 2.0 ** (np.arange(0, 41) / 4)
     sc = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
     df = ST.evaluate_all(sc, n)
-    fig, axes = S.figure(1, 3, width_in=11.0, height_in=3.9)
+    fig, axes = STYLE.figure(1, 3, width_in=11.0, height_in=3.9)
     panels = (("requester_mean", "requester_mean_ns", 1e3, "requester latency, mean (us)"),
               ("victim_mean", "victim_mean_ns", 1e3, "isolated task's loss per drain (us)"),
               ("cpu_load", "cpu_load_cpus", 1.0, "total CPU load (CPUs)"))
@@ -401,7 +401,7 @@ def strategies(cfg: R.Config):
             d = df.filter(pl.col("strategy") == strat)
             if d.height == 0:
                 continue
-            st = S.STRATEGY[strat]
+            st = STYLE.STRATEGY[strat]
             y = np.asarray(d[col], dtype=float) / scale
             y = np.where(y > 0, y, np.nan)
             ax.plot(n, y, color=st["color"], linestyle=st["linestyle"],
