@@ -74,6 +74,7 @@ def test_committed_model_description_matches_the_code():
     (regenerate with: python -m pwmodel.modeldoc)."""
     from pwmodel import modeldoc
     text = modeldoc.render()
-    assert (ROOT / "docs" / "model.md").read_text() == text
+    assert (ROOT / "docs" / "model.md").read_text() == text, \
+        "docs/model.md is out of date with the model: run  python -m pwmodel.modeldoc  and commit it"
     for name in ("rl_mean_expr", "qw_mean_expr", "qw_p99_expr", "rl_victim_worst_expr"):
         assert f"`fanout.{name}`" in text
