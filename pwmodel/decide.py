@@ -198,6 +198,9 @@ def crossovers_n(cases: Sequence["E.Case"], n_lo: float = 1.0, n_hi: float = 1e6
     column = check_objective(objective)
     cases = list(cases)
     k = len(cases)
+    if k == 0:
+        e = np.empty(0)
+        return Crossovers(e, e.astype(object), e.astype(object), e)
     grid = _log_grid(n_lo, n_hi)
     tables = E.WakeTables(cases, float(max(c.ps["dirty_fraction"] for c in cases)) * n_hi)
     d = _pair_diff(cases, grid, column, tables)
@@ -264,8 +267,21 @@ def crossover_n(sc: Scenario, n_lo: float = 1.0, n_hi: float = 1e6) -> Crossover
     Found by :func:`crossovers_n` (the vectorised numeric path); where the wake-up is a
     point mass and D >= 1 the cached closed form of :func:`crossover_symbolic` is checked
     against it and, when it agrees, reported (exact to rounding)."""
-    xs = crossovers_n([E.case(sc)], n_lo, n_hi)
-    n_star, below, above = float(xs.n_cpus[0]), str(xs.below[0]), str(xs.above[0])
+    return crossovers([sc], n_lo, n_hi)[0]
+
+
+def crossovers(scs: Sequence[Scenario], n_lo: float = 1.0, n_hi: float = 1e6) -> list[Crossover]:
+    """:func:`crossover_n` of many scenarios in one vectorised call (the same results)."""
+    scs = list(scs)
+    if not scs:
+        return []
+    xs = crossovers_n([E.case(sc) for sc in scs], n_lo, n_hi)
+    return [_finish(sc, float(xs.n_cpus[i]), str(xs.below[i]), str(xs.above[i]),
+                    float(xs.residual[i]), n_lo, n_hi) for i, sc in enumerate(scs)]
+
+
+def _finish(sc: Scenario, n_star: float, below: str, above: str, residual: float,
+            n_lo: float, n_hi: float) -> Crossover:
     if math.isinf(n_star):
         return Crossover(math.inf, "unbounded wait: QW never completes", "RL", "RL")
     if math.isnan(n_star):
@@ -284,7 +300,7 @@ def crossover_n(sc: Scenario, n_lo: float = 1.0, n_hi: float = 1e6) -> Crossover
                 if abs(res) <= 1e-6 * scale:
                     return Crossover(n_cf, f"closed form ({regime} regime)", below, above, expr, res)
     return Crossover(n_star, "numeric (vectorised regula falsi on log N)", below, above, None,
-                     float(xs.residual[0]))
+                     residual)
 
 
 def _diff(sc: Scenario, n: float) -> float:

@@ -214,22 +214,44 @@ def crossover_band(plan: Plan, objective: str = "requester_mean", n_lo: float = 
     """N* with its interval over the plan's settings. A setting without a crossover in
     range (one strategy wins everywhere) counts as beyond the range on the side the
     nominal crossover lies (``n_hi``, or ``n_lo`` when QW wins everywhere)."""
-    base = [{}] + plan.oat + plan.lhs
-    xs = DC.crossovers_n(plan.cases(base), n_lo, n_hi, objective)
-    vals = _beyond(xs, n_lo, n_hi)
-    p = len(plan.spreads)
-    lo_m, hi_m = vals[1:1 + 2 * p:2], vals[2:2 + 2 * p:2]
-    dn, up = plan.corners(lo_m, hi_m)
-    xc = DC.crossovers_n(plan.cases([dn, up]), n_lo, n_hi, objective)
-    allv = np.concatenate([vals, _beyond(xc, n_lo, n_hi)])
-    fin = allv[~np.isnan(allv)]
-    nominal = float(xs.n_cpus[0])
-    lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (math.nan, math.nan)
-    if math.isnan(nominal) and fin.size and np.all(np.isin(fin, (n_lo, n_hi))):
-        lo = hi = math.nan      # no crossover anywhere in the intervals
-    moves = {spd.name: (float(a), float(b)) for spd, a, b in zip(plan.spreads, lo_m, hi_m)}
-    dom = plan.dominant(vals[0], lo_m, hi_m)
-    return CrossoverBand(nominal, lo, hi, str(xs.below[0]), str(xs.above[0]), dom, moves)
+    return crossover_bands([plan], objective, n_lo, n_hi)[0]
+
+
+def crossover_bands(plans: Sequence[Plan], objective: str = "requester_mean", n_lo: float = 1.0,
+                    n_hi: float = 1e6) -> list[CrossoverBand]:
+    """:func:`crossover_band` of many plans in two vectorised crossover calls."""
+    plans = list(plans)
+    if not plans:
+        return []
+    cases, spans = [], []
+    for pl_ in plans:
+        cs = pl_.cases([{}] + pl_.oat + pl_.lhs)
+        spans.append((len(cases), len(cases) + len(cs)))
+        cases += cs
+    xs = DC.crossovers_n(cases, n_lo, n_hi, objective)
+    vals_all = _beyond(xs, n_lo, n_hi)
+    corner_cases, parts = [], []
+    for pl_, (a, b) in zip(plans, spans):
+        p = len(pl_.spreads)
+        vals = vals_all[a:b]
+        dn, up = pl_.corners(vals[1:1 + 2 * p:2], vals[2:2 + 2 * p:2])
+        corner_cases += pl_.cases([dn, up])
+    xc = _beyond(DC.crossovers_n(corner_cases, n_lo, n_hi, objective), n_lo, n_hi)
+    out = []
+    for k, (pl_, (a, b)) in enumerate(zip(plans, spans)):
+        p = len(pl_.spreads)
+        vals = vals_all[a:b]
+        lo_m, hi_m = vals[1:1 + 2 * p:2], vals[2:2 + 2 * p:2]
+        allv = np.concatenate([vals, xc[2 * k:2 * k + 2]])
+        fin = allv[~np.isnan(allv)]
+        nominal = float(xs.n_cpus[a])
+        lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (math.nan, math.nan)
+        if math.isnan(nominal) and fin.size and np.all(np.isin(fin, (n_lo, n_hi))):
+            lo = hi = math.nan      # no crossover anywhere in the intervals
+        moves = {spd.name: (float(x), float(y)) for spd, x, y in zip(pl_.spreads, lo_m, hi_m)}
+        dom = pl_.dominant(vals[0], lo_m, hi_m)
+        out.append(CrossoverBand(nominal, lo, hi, str(xs.below[a]), str(xs.above[a]), dom, moves))
+    return out
 
 
 def _beyond(xs: DC.Crossovers, n_lo: float, n_hi: float) -> np.ndarray:

@@ -51,6 +51,7 @@ def build(cfg: R.Config, out_dir: str | Path) -> Report:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rep = Report(out)
+    R.prefetch(cfg)      # the crossovers of every text and figure, solved together
     for name, fn in text_specs(cfg):
         text, rec = fn()
         atomic.write_text(out / name, text)

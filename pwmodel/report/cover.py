@@ -106,6 +106,36 @@ def _xo_cell(rec: Recorder, mname: str, iso: str, cfg: R.Config, flags: list[str
     return s
 
 
+def _xo_end(rec: Recorder, fn, args: tuple, x: float) -> str:
+    if math.isnan(x):
+        return "none"
+    if x > fmt.N_MAX:
+        return f"> {rec.lit(fmt.N_MAX)}"
+    return rec.put(x, fn, args, 1.0, 0)
+
+
+def _headline_intervals(rec: Recorder, cfg: R.Config) -> list[str]:
+    """N* of each machine at the victim isolation level with its interval over the inputs'
+    intervals and the input that dominates it (pwmodel.uncertainty)."""
+    iso = cfg.victim_isolation
+    keys = [(m, iso, None, cfg.callsite, cfg.overrides) for m in cfg.machines]
+    R.prefetch_bands(keys)
+    out = [""] + wrap(
+        f"N* with its interval, targets '{W.LABELS[iso]}': the envelope of N* when every "
+        "assumed or fitted parameter moves over its interval (params.RANGES, profile "
+        "intervals) and the c2c latencies over their p10-p90 spread (one at a time, "
+        "directed corners, a Latin hypercube; uncertainty.crossover_band). The named "
+        "input moves N* most on its own.")
+    rows = []
+    for k in keys:
+        b = R.crossover_band(*k)
+        rows.append([rec.name(k[0][:22]), _xo_cell(rec, k[0], iso, cfg, []),
+                     _xo_end(rec, R.crossover_low, k, b.low),
+                     _xo_end(rec, R.crossover_high, k, b.high), b.dominant or "-"])
+    out += table(["machine", "N*", "low", "high", "dominated by"], rows)
+    return out
+
+
 def _per_machine(rec: Recorder, cfg: R.Config, first: str, keys, cell) -> list[str]:
     """Tables of ``cell(key, machine)`` with one row per key and up to three machine
     columns per table (machine names cut to 15 characters to fit 72 columns)."""
@@ -132,6 +162,7 @@ def q2(rec: Recorder, cfg: R.Config) -> list[str]:
                         lambda iso, m: _xo_cell(rec, m, iso, cfg, flags))
     for f in flags:
         out += wrap(f"* {f}", "  ")
+    out += _headline_intervals(rec, cfg)
     m0 = _m(cfg)
     n0 = R.machine(m0).n_cpus
     out += [""] + wrap(

@@ -355,7 +355,7 @@ def breakdown(cfg: R.Config):
 
 
 def sensitivity(cfg: R.Config):
-    """Tornado: crossover CPU count when each parameter moves by a factor of 2."""
+    """Tornado: crossover CPU count when each input moves alone to the ends of its interval."""
     m0 = cfg.machines[0]
     iso = cfg.victim_isolation
     rows = R.tornado(m0, iso, cfg.callsite, cfg.overrides)
@@ -372,13 +372,14 @@ def sensitivity(cfg: R.Config):
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
     ax.set_xlabel("crossover CPU count N* (CPUs)")
-    ax.set_ylabel("parameter (registry name)")
-    ax.legend(handles=[Patch(color=STYLE.SKY, label="parameter x1/2 (or lower bound)"),
-                       Patch(color=STYLE.VERMILLION, label="parameter x2 (or upper bound)")],
+    ax.set_ylabel("input (registry name; c2c_scale = factor on all c2c)")
+    ax.legend(handles=[Patch(color=STYLE.SKY, label="input at the low end of its interval"),
+                       Patch(color=STYLE.VERMILLION, label="input at the high end of its interval")],
               fontsize=7, loc="lower right")
     ax.set_title(f"Sensitivity of the crossover N*: {m0}, '{W.LABELS[iso]}'\n"
-                 f"N* = {base:.1f} at the defaults (black line); each parameter moved alone "
-                 "x1/2 and x2, clipped to its registry bounds", fontsize=8.5)
+                 f"N* = {base:.1f} at the defaults (black line); each input moved alone to the "
+                 "ends of its interval\n(params.RANGES, profile intervals, c2c p10/p90); "
+                 "N* beyond 10^6 CPUs not drawn", fontsize=8.5)
     return fig
 
 

@@ -120,7 +120,8 @@ def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
 def clear_caches() -> None:
     """Forget cached evaluations (a recomputation then calls the model again)."""
     _evaluated.cache_clear()
-    _crossover.cache_clear()
+    _XO.clear()
+    _XO_BANDS.clear()
 
 
 def tax_ns(mname: str, config: str, overrides: tuple[tuple[str, float], ...] = ()) -> float:
@@ -152,10 +153,69 @@ def default_tax_cycles(config: str) -> float:
     return float(numeric(FP.cycles(FP.tax_expr(config)), ps.values))
 
 
-@functools.lru_cache(maxsize=256)
+_XO: dict[tuple, DC.Crossover] = {}
+_XO_BANDS: dict[tuple, object] = {}
+
+
 def _crossover(mname: str, isolation: str, preempt: str | None, callsite: str,
                overrides: tuple[tuple[str, float], ...]) -> DC.Crossover:
-    return DC.crossover_n(scenario(mname, isolation, preempt, callsite, overrides))
+    key = (mname, isolation, preempt, callsite, overrides)
+    if key not in _XO:
+        _XO[key] = DC.crossover_n(scenario(*key))
+    return _XO[key]
+
+
+def prefetch_crossovers(keys: Sequence[tuple]) -> None:
+    """Compute the crossovers of many (machine, isolation, preempt, callsite, overrides)
+    keys in one vectorised call (decide.crossovers; the same values as one by one)."""
+    todo = list(dict.fromkeys(k for k in keys if k not in _XO))
+    if not todo:
+        return
+    for k, x in zip(todo, DC.crossovers([scenario(*k) for k in todo])):
+        _XO[k] = x
+
+
+def prefetch(cfg: "Config") -> None:
+    """Solve, in one vectorised call each, the crossovers the report prints and draws
+    (every machine x isolation level) and the N* intervals of its headline."""
+    prefetch_crossovers([(m, iso, None, cfg.callsite, cfg.overrides)
+                         for m in cfg.machines for iso in cfg.isolations])
+    prefetch_bands([(m, cfg.victim_isolation, None, cfg.callsite, cfg.overrides)
+                    for m in cfg.machines])
+
+
+def crossover_band(mname: str, isolation: str, preempt: str | None, callsite: str,
+                   overrides: tuple[tuple[str, float], ...] = ()):
+    """N* with its interval and dominating input (uncertainty.crossover_band; inputs: the
+    parameters' intervals and the machine's c2c p10/p90 spread)."""
+    key = (mname, isolation, preempt, callsite, overrides)
+    if key not in _XO_BANDS:
+        prefetch_bands([key])
+    return _XO_BANDS[key]
+
+
+def prefetch_bands(keys: Sequence[tuple]) -> None:
+    """:func:`crossover_band` of many keys in one vectorised run."""
+    from pwmodel import uncertainty as U
+    from pwmodel.report.reference import c2c_ratios
+    todo = list(dict.fromkeys(k for k in keys if k not in _XO_BANDS))
+    if not todo:
+        return
+    plans = [U.Plan(scenario(*k), c2c=c2c_ratios(machine(k[0]))) for k in todo]
+    for k, b in zip(todo, U.crossover_bands(plans)):
+        _XO_BANDS[k] = b
+
+
+def crossover_low(mname: str, isolation: str, preempt: str | None, callsite: str,
+                  overrides: tuple[tuple[str, float], ...] = ()) -> float:
+    """Low end of the N* interval (uncertainty.crossover_band)."""
+    return float(crossover_band(mname, isolation, preempt, callsite, overrides).low)
+
+
+def crossover_high(mname: str, isolation: str, preempt: str | None, callsite: str,
+                   overrides: tuple[tuple[str, float], ...] = ()) -> float:
+    """High end of the N* interval (uncertainty.crossover_band)."""
+    return float(crossover_band(mname, isolation, preempt, callsite, overrides).high)
 
 
 def crossover_n(mname: str, isolation: str, preempt: str | None, callsite: str,

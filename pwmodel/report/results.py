@@ -11,21 +11,24 @@ import results as R``); each part lives in its own module:
 
 from pwmodel.report.bands import BAND_FACTOR, assumed_time_params, corner, curves
 from pwmodel.report.queries import (CONFIG_LABELS, N_TABLE, TAX_CONFIGS, Config, breakdown,
-                                    clear_caches, crossover_local_rate, crossover_n, crossover_rate,
-                                    crossover_sides, strategy_value,
+                                    clear_caches, crossover_band, crossover_high,
+                                    crossover_local_rate, crossover_low, crossover_n,
+                                    crossover_rate, crossover_sides, strategy_value,
                                     default_param, default_tax_cycles, line_moves, machine,
-                                    metric, param_source, param_value, ratio_map, rl_victim_ccdf,
+                                    metric, param_source, param_value, prefetch, prefetch_bands,
+                                    prefetch_crossovers, ratio_map, rl_victim_ccdf,
                                     scenario, tax_cycles, tax_ns, tax_share)
 from pwmodel.report.reference import (ANCHORS, BUDGETS, C2C_FALLBACK, REF, ROOT,
                                       anchor_delta_cycles, budget_ns, c2c_ratios,
                                       kmalloc_anchor_cycles)
-from pwmodel.report.tornado import TORNADO_SKIP, tornado
+from pwmodel.report.tornado import TORNADO_KINDS, tornado
 
 __all__ = ["BAND_FACTOR", "assumed_time_params", "corner", "curves", "CONFIG_LABELS", "N_TABLE",
-           "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover_local_rate",
-           "crossover_n", "crossover_rate",
+           "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover_band",
+           "crossover_high", "crossover_low", "prefetch", "prefetch_bands", "prefetch_crossovers",
+           "crossover_local_rate", "crossover_n", "crossover_rate",
            "crossover_sides", "default_param", "default_tax_cycles", "line_moves", "machine",
            "metric", "param_source", "param_value", "ratio_map", "rl_victim_ccdf", "scenario",
            "tax_cycles", "tax_ns", "tax_share", "ANCHORS", "BUDGETS", "C2C_FALLBACK", "REF", "ROOT",
            "anchor_delta_cycles", "budget_ns", "c2c_ratios", "kmalloc_anchor_cycles",
-           "TORNADO_SKIP", "tornado", "strategy_value"]
+           "TORNADO_KINDS", "tornado", "strategy_value"]
