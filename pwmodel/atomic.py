@@ -1,7 +1,8 @@
 """Atomic file output: write to a temporary file in the same folder, fsync, rename.
 
 A reader never sees a half-written file, and an interrupted run leaves the
-previous version (or nothing) in place.
+previous version (or nothing) in place. A write that fails (folder in the way,
+read-only, disk full) raises :class:`PwmodelError` naming the path and the reason.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
+from pwmodel.errors import PwmodelError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it over ``path`` on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if not str(path).strip() or path.is_dir():
+        raise PwmodelError("cannot write: " + ("it is a folder" if str(path).strip() else
+                                               "empty path"), file=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise PwmodelError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -30,6 +39,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
+    except OSError as exc:   # disk full, folder removed meanwhile, target became a folder
+        raise PwmodelError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

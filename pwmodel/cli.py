@@ -21,6 +21,13 @@ from pwmodel import __version__
 from pwmodel.errors import PwmodelError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line (no usage block), exit code 2, like every bad input."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def command_table() -> dict[str, tuple[str, str | None]]:
     """Sub-command name -> (module, help), read from the command modules' source without
     importing them (their imports are the slow part of start-up): the literal
@@ -60,7 +67,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the module of ``command`` is imported (all of them when ``command``
     is None and some help cannot be read from the source), the others are listed by name
     and help."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pwmodel",
         description="Remote per-CPU locking (pwlocks) vs queued per-CPU work: "
                     "cost models, data, fits and reports. Times in ns, rates in Hz.")
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
+        print("pwmodel: error: give a command (see pwmodel --help)", file=sys.stderr)
         return 2
     try:
         return int(args.func(args) or 0)
@@ -103,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pwmodel: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file vanished or a device failed between the checks and the work
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"pwmodel: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

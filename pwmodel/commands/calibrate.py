@@ -18,6 +18,14 @@ def _run(a: argparse.Namespace) -> int:
     if not a.base:
         raise PwmodelError("give --base NAME|PATH (a bundled profile, or one written by "
                            "'pwmodel machine detect')", field="base")
+    from pathlib import Path
+
+    from pwmodel.outpath import check_file
+    inputs = [a.base, a.micro, *states.values()]
+    check_file(a.out, inputs=[i for i in inputs if i], suffixes=(".toml",))
+    for i in inputs[1:]:
+        if i and not Path(i).exists():
+            raise PwmodelError("cannot read: No such file or directory", file=i)
     base = M.get(a.base)
     m = calibrate_profile(base, states, micro=a.micro, tick_hz=a.tick_hz, name=a.name)
     atomic.write_text(a.out, M.to_toml(m))

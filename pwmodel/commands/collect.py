@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from pwmodel import limits as L
+from pwmodel.errors import PwmodelError
+from pwmodel.outpath import check_dir
 
 
 def _default_out(name: str) -> str:
@@ -85,7 +90,56 @@ def _cmd() -> list[str]:
     return ["pwmodel", *sys.argv[1:]]
 
 
+#: bounds of the collectors' options (a run is minutes, not days; checked before tracefs is touched)
+MAX_DURATION_S = 3600.0
+MAX_TRIGGERS = 1_000_000
+MAX_INTERVAL_MS = 60_000.0
+MAX_PAGES = 65_536          # 256 MiB of 4 KiB pages per trigger
+MAX_RUNS = 1000
+MAX_SCALE = 1000.0
+MAX_BUSY_TASKS = 64
+
+
+def _cpu(name: str, v: int) -> int:
+    n = os.cpu_count() or 1
+    if not 0 <= v < n:
+        raise PwmodelError(f"CPU {v} is not a CPU of this machine (0..{n - 1})", field=name)
+    return v
+
+
+def _check_trigger_loop(a: argparse.Namespace) -> None:
+    """Options of drain and stat-refresh, all checked before anything is set up."""
+    L.check_float("--duration", a.duration, lo=0, hi=MAX_DURATION_S)
+    L.check_int("--triggers", a.triggers, 1, MAX_TRIGGERS)
+    L.check_float("--interval-ms", a.interval_ms, lo=0, lo_open=False, hi=MAX_INTERVAL_MS)
+    _cpu("--target-cpu", a.target_cpu)
+    _cpu("--requester-cpu", a.requester_cpu)
+    if a.target_cpu == a.requester_cpu:
+        raise PwmodelError(f"requester and target are the same CPU {a.target_cpu}",
+                           field="--requester-cpu")
+    if getattr(a, "pages", None) is not None:
+        L.check_int("--pages", a.pages, 0, MAX_PAGES)
+    if getattr(a, "gap_ns", None) is not None:
+        L.check_float("--gap-ns", a.gap_ns, lo=0)
+    if getattr(a, "fifo_prio", None) is not None:
+        L.check_int("--fifo-prio (SCHED_FIFO priority, 1..99)", a.fifo_prio, 1, 99, field="--fifo-prio")
+    if getattr(a, "nice", None) is not None:
+        L.check_int("--nice", a.nice, -20, 19)
+    if getattr(a, "slice_ns", None) and not 100_000 <= a.slice_ns <= 100_000_000:
+        raise PwmodelError(f"--slice-ns must be 0 (default) or in 100000..100000000 ns, found "
+                           f"{a.slice_ns}", field="--slice-ns")
+    if getattr(a, "busy_tasks", None) is not None:
+        L.check_int("--busy-tasks", a.busy_tasks, 1, MAX_BUSY_TASKS)
+    for item in getattr(a, "sysctl", None) or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip().startswith("kernel.") or not value.strip():
+            raise PwmodelError(f"--sysctl must be kernel.NAME=VALUE, got {item!r}", field="--sysctl")
+    if a.out is not None:
+        check_dir(a.out)
+
+
 def _run_drain(a: argparse.Namespace) -> int:
+    _check_trigger_loop(a)
     from pwmodel.collect.lru import collect_drain
     out = a.out or _default_out(f"drain_{a.trigger}_{a.target_state}")
     collect_drain(out, target_state=a.target_state, trigger=a.trigger, duration_s=a.duration,
@@ -97,6 +151,7 @@ def _run_drain(a: argparse.Namespace) -> int:
 
 
 def _run_stat(a: argparse.Namespace) -> int:
+    _check_trigger_loop(a)
     from pwmodel.collect.lru import collect_drain
     out = a.out or _default_out(f"stat_refresh_{a.target_state}")
     collect_drain(out, target_state=a.target_state, trigger="stat_refresh", duration_s=a.duration,
@@ -108,14 +163,24 @@ def _run_stat(a: argparse.Namespace) -> int:
 
 
 def _run_micro(a: argparse.Namespace) -> int:
-    from pwmodel.collect.micro import collect_micro
-    from pwmodel.errors import PwmodelError
+    L.check_int("--runs", a.runs, 1, MAX_RUNS)
+    L.check_float("--scale", a.scale, lo=0, hi=MAX_SCALE)
+    L.check_int("--fifo-prio (0: SCHED_OTHER, else SCHED_FIFO 1..99)", a.fifo_prio, 0, 99,
+                field="--fifo-prio")
     cpus = None
     if a.cpus:
         try:
             cpus = [int(x) for x in a.cpus.split(",")]
         except ValueError:
-            raise PwmodelError(f"--cpus must be a comma list of integers, got {a.cpus!r}", field="cpus") from None
+            raise PwmodelError(f"--cpus must be a comma list of integers, got {a.cpus!r}",
+                               field="--cpus") from None
+        for c in cpus:
+            _cpu("--cpus", c)
+        if len(set(cpus)) != len(cpus):
+            raise PwmodelError(f"a CPU is listed twice in {a.cpus!r}", field="--cpus")
+    if a.out is not None:
+        check_dir(a.out)
+    from pwmodel.collect.micro import collect_micro
     out = a.out or _default_out("micro")
     collect_micro(out, runs=a.runs, cpus=cpus, scale=a.scale, fifo_prio=a.fifo_prio or None, progress=not a.no_progress, command=_cmd())
     print(f"wrote {Path(out)}")

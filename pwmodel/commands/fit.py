@@ -17,14 +17,24 @@ from pwmodel.errors import PwmodelError
 def _frame(src: str) -> pl.DataFrame:
     p = Path(src)
     if p.exists():
+        import io
+
+        from pwmodel.ingest.source import load
+        from pwmodel.ingest.table import force_numeric
+        if p.suffix not in (".parquet", ".csv", ".tsv"):
+            raise PwmodelError("expected a .parquet, .csv or .tsv file", file=src)
+        data = load(p)
         try:
             if p.suffix == ".parquet":
-                return pl.read_parquet(p)
-            if p.suffix in (".csv", ".tsv"):
-                return pl.read_csv(p, separator="\t" if p.suffix == ".tsv" else ",")
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise PwmodelError(f"cannot read table: {exc}", file=src) from None
-        raise PwmodelError("expected a .parquet, .csv or .tsv file", file=src)
+                return force_numeric(pl.read_parquet(io.BytesIO(data)), src, header_lines=0)
+            df = pl.read_csv(io.BytesIO(data), separator="\t" if p.suffix == ".tsv" else ",",
+                             infer_schema_length=None, encoding="utf8-lossy")
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            raise PwmodelError(f"cannot read table: {str(exc).splitlines()[0][:160]}",
+                               file=src) from None
+        return force_numeric(df, src)
+    if p.suffix in (".parquet", ".csv", ".tsv"):
+        raise PwmodelError("cannot read: No such file or directory", file=src)
     from pwmodel import data as DATA
     return DATA.load(src)
 
@@ -40,8 +50,40 @@ def _filter(df: pl.DataFrame, exprs: list[str], src: str) -> pl.DataFrame:
     return df
 
 
+def _check_fit_args(args: argparse.Namespace) -> None:
+    """Sizes and numbers of the options, and the outputs, before any data is read."""
+
+    from pwmodel import limits as L
+    from pwmodel.outpath import check_file
+    L.check_int("--n-boot", args.n_boot, 1, L.MAX_BOOT)
+    L.check_int("--seed", args.seed, 0, 2**63 - 1)
+    if args.tick_hz is not None:
+        L.check_float("--tick-hz", args.tick_hz, lo=0)
+    if args.censor_ns is not None:
+        L.check_float("--censor-ns", args.censor_ns, lo=0)
+    fams = [f.strip() for f in args.families.split(",") if f.strip()]
+    if not fams:
+        raise PwmodelError("give at least one family", field="--families")
+    from pwmodel.fit import families as FM
+    known = list(FM.FAMILIES) + [f"mix2_{n}" for n in FM.FAMILIES] + list(FM.TICK_FAMILIES)
+    for f in fams:
+        if f not in known:
+            raise PwmodelError(f"unknown distribution family '{f}' (known: {', '.join(known)})",
+                               field="--families")
+    ins = [args.data] if args.data else []
+    if args.calibrate:
+        ins.append(args.profile)
+    else:
+        check_file(args.out, inputs=ins)
+    if args.report:
+        check_file(args.report, inputs=ins, field="--report")
+    if args.figure:
+        check_file(args.figure, inputs=ins, field="--figure")
+
+
 def run_fit(args: argparse.Namespace) -> int:
     from pwmodel.fit import calibrate as CAL, distributions as FD
+    _check_fit_args(args)
     if args.calibrate:
         cal = CAL.calibrate(name=args.name, wake_ci=args.ci, n_boot=args.n_boot, seed=args.seed)
         paths = CAL.write(cal, args.profile, args.out_dir)
@@ -69,13 +111,17 @@ def run_fit(args: argparse.Namespace) -> int:
                            file=args.data, field=col)
     unit = col.rsplit("_", 1)[-1] if "_" in col else ""
     x = df[col]
+    if not x.dtype.is_numeric():
+        raise PwmodelError(f"column '{col}' holds {x.dtype}, not numbers; fit a latency column",
+                           file=args.data, field=col)
+    if x.drop_nulls().len() == 0:
+        raise PwmodelError(f"no values in column '{col}'" + (" after --where" if args.where else ""),
+                           file=args.data, field=col)
     n_missing = int(x.null_count())
     vals = x.drop_nulls().cast(pl.Float64).to_numpy()
     cens = args.censor_ns
     if n_missing and cens is None:
         cens = float(vals.max()) + 1.0 if vals.size else None
-    if args.tick_hz is not None and not args.tick_hz > 0:
-        raise PwmodelError(f"--tick-hz must be > 0, found {args.tick_hz}", field="tick_hz")
     s = FD.sample(vals, name=f"{args.data}:{col}", unit=unit, censor_ns=cens,
                   n_censored=n_missing if cens is not None else 0,
                   tick_ns=None if args.tick_hz is None else 1e9 / args.tick_hz)
@@ -89,33 +135,35 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from pwmodel.fit.distresult import DistFit, Selection
+    from pwmodel.commands._common import n_list, number_list
+    from pwmodel.fit.distresult import DistFit, Selection, _json_object
+    from pwmodel.outpath import check_file
     p = Path(args.result)
+    qs = number_list(args.quantiles, "--quantiles")
+    bad = [q for q in qs if not 0 < q < 1]
+    if bad:
+        raise PwmodelError(f"quantile must be in (0, 1), found {bad[0]:g}", field="--quantiles")
+    ns = [int(n) for n in n_list(args.n_cpus)]
+    if args.out is not None:
+        check_file(args.out, inputs=[args.result])
     try:
-        text = p.read_text()
+        text = p.read_bytes()
     except OSError as exc:
         raise PwmodelError(f"cannot read result: {exc.strerror}", file=str(p)) from None
-    try:
-        fmt = json.loads(text).get("format")
-    except json.JSONDecodeError as exc:
-        raise PwmodelError(f"malformed JSON: {exc.msg}", file=str(p), line=exc.lineno) from None
+    fmt = _json_object(text, str(p)).get("format")
     f = Selection.from_json(text, str(p)).best_fit if fmt == "pwmodel-distselect" \
         else DistFit.from_json(text, str(p))
     rows = []
-    for q in [float(v) for v in args.quantiles.split(",") if v]:
-        if not 0 < q < 1:
-            raise PwmodelError(f"quantile must be in (0, 1), found {q}", field="quantiles")
+    for q in qs:
         est, lo, hi = f.quantile_ci(q)
         rows.append({"quantity": f"p{q * 100:g}", "n_cpus": 1, "value_ns": est, "low_ns": lo,
                      "high_ns": hi})
-    for n in [int(v) for v in args.n_cpus.split(",") if v]:
-        if n < 1:
-            raise PwmodelError(f"n_cpus must be >= 1, found {n}", field="n_cpus")
+    for n in ns:
         est, lo, hi = f.emax_ci(n)
         rows.append({"quantity": "expected_max", "n_cpus": n, "value_ns": est, "low_ns": lo,
                      "high_ns": hi})
     df = pl.DataFrame(rows)
-    if args.out:
+    if args.out is not None:
         atomic.write_text(args.out, json.dumps({"family": f.family, "level": f.level,
                                                 "rows": df.to_dicts()}, indent=1))
     lines = [f"{f.family}: {int(f.level * 100)}% intervals ({f.ci_method})",

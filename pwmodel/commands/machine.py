@@ -4,7 +4,37 @@ from __future__ import annotations
 
 import argparse
 
+import math
+import re
+
 from pwmodel import atomic, machine as M
+from pwmodel.errors import PwmodelError
+
+
+def _c2c(items: list[str]) -> dict[str, float]:
+    """'CLASS=NS' options -> {class: ns}; each a finite number > 0."""
+    out: dict[str, float] = {}
+    for t in items:
+        k, eq, v = t.partition("=")
+        if not eq or not k.strip():
+            raise PwmodelError(f"expected CLASS=NS, found {t!r}", field="--c2c")
+        try:
+            x = float(v)
+        except ValueError:
+            raise PwmodelError(f"latency of '{k}' must be a number of ns, found {v!r}",
+                               field="--c2c") from None
+        if not math.isfinite(x):
+            raise PwmodelError(f"latency of '{k}' must be finite, found {v!r}", field="--c2c")
+        if not x > 0:
+            raise PwmodelError(f"latency of '{k}' must be > 0 ns, found {v!r}", field="--c2c")
+        out[k.strip()] = x
+    return out
+
+
+def _cpu_id(text: str) -> int:
+    if not re.fullmatch(r"\d+", text.strip()):
+        raise PwmodelError(f"CPU ids must be integers, found {text!r}", field="--pair")
+    return int(text)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -13,10 +43,18 @@ def _run(args: argparse.Namespace) -> int:
             print(m.summary())
         return 0
     if args.action == "detect":
-        c2c = {}
-        for t in args.c2c or []:
-            k, v = t.split("=", 1)
-            c2c[k] = float(v)
+        c2c = _c2c(args.c2c or [])
+        if not re.fullmatch(r"[A-Za-z0-9_.+-]+", args.name or ""):
+            raise PwmodelError(f"profile name must be letters, digits and _.+-, found {args.name!r}",
+                               field="--name")
+        if args.out is not None:
+            from pwmodel.outpath import check_file
+            check_file(args.out)
+        known = [cls for cls, _ in M.detect_topology()["levels"]]
+        unknown = sorted(set(c2c) - set(known))
+        if unknown:
+            raise PwmodelError(f"unknown pair class '{unknown[0]}' (this machine's classes: "
+                               f"{', '.join(known)})", field="--c2c")
         m = M.detect(c2c, name=args.name)
         text = M.to_toml(m)
         if args.out:
@@ -25,18 +63,21 @@ def _run(args: argparse.Namespace) -> int:
             print(text, end="")
         return 0
     if not args.profile:
-        from pwmodel.errors import PwmodelError
         raise PwmodelError("give a profile name or file", field="profile")
     m = M.get(args.profile)
     if args.action == "check":
         n_iv = len(m.param_intervals())
         print(f"{m.path}: ok ({m.summary()}; {n_iv} cost interval{'s' if n_iv != 1 else ''})")
+        dflt = M.registry_defaults(m)
+        print(f"  from registry defaults (not set by the profile; `pwmodel params` gives each "
+              f"source): {', '.join(dflt) if dflt else 'none'}")
         return 0
     if args.wake:
         return _show_wake(m, args.wake, args.json)
     print(m.summary())
-    for a, b in args.pair or []:
-        print(f"cpu {a} - cpu {b}: {m.pair_class(int(a), int(b))} {m.pair_c2c_ns(int(a), int(b)):g} ns")
+    pairs = [(_cpu_id(a), _cpu_id(b)) for a, b in args.pair or []]
+    for a, b in pairs:
+        print(f"cpu {a} - cpu {b}: {m.pair_class(a, b)} {m.pair_c2c_ns(a, b):g} ns")
     ivs = m.param_intervals()
     for k, (v, src) in sorted(m.param_values().items()):
         iv = f" in [{ivs[k][0]:g}, {ivs[k][1]:g}] ({ivs[k][2]})" if k in ivs else ""

@@ -14,15 +14,19 @@ from pwmodel.models import wakeup as W
 
 
 def _override(text: str) -> tuple[str, float]:
+    """NAME=VALUE, the name known to the registry and the value within its bounds."""
+    from pwmodel import params as P
     if "=" not in text:
         raise PwmodelError(f"expected NAME=VALUE, found {text!r}", field="--param")
     name, _, value = text.partition("=")
+    name = name.strip()
     try:
         v = float(value)
     except ValueError:
         raise PwmodelError(f"expected a number after '{name}=', found {value!r}",
-                           field=name.strip()) from None
-    return name.strip(), v
+                           field=name) from None
+    P.check_names([name])
+    return name, P.check_value(name, v)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -39,8 +43,10 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from pwmodel.outpath import check_dir
     from pwmodel.report.build import build
     t0 = time.monotonic()
+    check_dir(args.out)
     cfg = config_from_args(args)
     rep = build(cfg, args.out)
     if not args.quiet:
@@ -57,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write figures (PNG and SVG), cover-letter.txt and table.txt answering "
                     "when remote per-CPU locking beats queued per-CPU work. Same input, "
                     "same bytes.")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (created; built aside and swapped in whole, so an "
+                        "interrupted run leaves the previous report; other files kept)")
     p.add_argument("--machine", action="append", metavar="NAME|PATH",
                    help="bundled machine name or profile path (repeatable; default: all "
                         "bundled; the first is the one single-machine figures show)")
@@ -72,6 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "CPU count x isolation map, cpu_load for the CPU count x rate maps)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="override a model parameter (units as in its name; repeatable)")
-    p.add_argument("--text-only", action="store_true", help="write only the text files")
+    p.add_argument("--text-only", action="store_true",
+                   help="write only the text files; figures of an earlier report in DIR are "
+                        "removed (they would not match the new text)")
     p.add_argument("--quiet", action="store_true", help="do not list the files written")
     p.set_defaults(func=run)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pwmodel import atomic, machine as M
+from pwmodel import atomic, limits as L, machine as M
 from pwmodel.commands._common import add_param_option, n_list, overrides
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
@@ -23,21 +23,41 @@ def _scenario(args: argparse.Namespace) -> Scenario:
                     overrides=overrides(args))
 
 
+def _check_out(out: str | None) -> None:
+    if out is not None:
+        from pwmodel.outpath import check_file
+        check_file(out, suffixes=(".csv", ".parquet"))
+
+
+def _check_common(args: argparse.Namespace) -> None:
+    """Replications, workers and seed within their limits, before any work."""
+    L.check_int("--reps", args.reps, 1, L.MAX_REPS)
+    L.check_int("--workers", args.workers, 1, L.MAX_WORKERS)
+    L.check_int("--seed", args.seed, 0, 2**63 - 1)
+
+
+def _cpu_counts(args: argparse.Namespace) -> list[int]:
+    ns = [int(n) for n in n_list(args.n_cpus)]
+    L.check_draws(max(ns), args.reps)
+    return ns
+
+
 def _write(df: pl.DataFrame, out: str | None) -> None:
-    if not out:
+    if out is None:
         return
     if out.endswith(".csv"):
         atomic.write_text(out, df.write_csv())
-    elif out.endswith(".parquet"):
-        atomic.write_with(out, df.write_parquet)
     else:
-        raise PwmodelError(f"output must end in .csv or .parquet, found '{out}'", field="--out")
+        atomic.write_with(out, df.write_parquet)
     print(f"wrote {out}")
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
+    _check_common(args)
+    ns = _cpu_counts(args)
+    _check_out(args.out)
     sc = _scenario(args)
-    df = SF.simulate(sc, [int(n) for n in n_list(args.n_cpus)], reps=args.reps, seed=args.seed,
+    df = SF.simulate(sc, ns, reps=args.reps, seed=args.seed,
                      dirty=args.dirty, workers=args.workers)
     with pl.Config(tbl_rows=200, tbl_cols=len(_SHOW), tbl_width_chars=200):
         print(df.select(_SHOW))
@@ -48,14 +68,21 @@ def _run_simulate(args: argparse.Namespace) -> int:
 def _run_validate(args: argparse.Namespace) -> int:
     if args.published:
         from pwmodel import published
+        if args.out is not None:
+            from pwmodel.outpath import check_file
+            check_file(args.out)
         text = published.markdown()
         print(text, end="")
-        if args.out:
+        if args.out is not None:
             atomic.write_text(args.out, text)
             print(f"wrote {args.out}")
         return 0
+    from pwmodel.outpath import check_dir
+    _check_common(args)
+    ns = _cpu_counts(args)
+    check_dir(args.out_dir, field="--out-dir")
     grid = VAL.conditions(args.machines.split(","), args.isolations.split(","), args.rates.split(","),
-                        [int(n) for n in n_list(args.n_cpus)])
+                        ns)
     table = VAL.run(grid, reps=args.reps, seed=args.seed, dirty=args.dirty, workers=args.workers)
     out = Path(args.out_dir)
     atomic.write_with(out / f"validation_{args.dirty}.parquet", table.write_parquet)
@@ -71,9 +98,14 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_mutex(args: argparse.Namespace) -> int:
+    from pwmodel.commands._common import number_list
+    rates = number_list(args.caller_rates, "--caller-rates", lo=0)
+    n = L.check_int("--n", args.n, 1, L.MAX_CPUS)
+    L.check_int("--callers", args.callers, 1, L.MAX_CALLERS)
+    L.check_int("--seed", args.seed, 0, 2**63 - 1)
+    _check_out(args.out)
     sc = _scenario(args)
-    rates = [float(x) for x in args.caller_rates.split(",")]
-    df = EV.mutex_sweep(sc, int(args.n), rates, callers=args.callers, seed=args.seed)
+    df = EV.mutex_sweep(sc, n, rates, callers=args.callers, seed=args.seed)
     with pl.Config(tbl_rows=200, tbl_cols=12, tbl_width_chars=200):
         print(df.select("strategy", "caller_rate_hz", "drain_mean_ns", "requester_mean_ns",
                         "proposed_mean_ns", "requester_p99_ns", "drains_per_call"))

@@ -9,8 +9,16 @@ from pwmodel.errors import PwmodelError
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pwmodel import limits as L
     from pwmodel import sweep as SW
 
+    if args.workers is not None:
+        L.check_int("--workers", args.workers, 1, L.MAX_WORKERS)
+    if args.chunk_points is not None:
+        L.check_int("--chunk-points", args.chunk_points, 1, L.MAX_CHUNK)
+    if args.out is not None and not args.check:
+        from pwmodel.outpath import check_dir
+        check_dir(args.out)
     spec = SW.load(args.spec)
     if args.seed is not None:
         if args.seed < 0:
@@ -51,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-points", type=int, default=None,
                    help="grid points per chunk (overrides the spec)")
     p.add_argument("--seed", type=int, default=None, help="Monte-Carlo seed (overrides the spec)")
-    p.add_argument("--force", action="store_true", help="start over: delete the folder's previous parts first")
+    p.add_argument("--force", action="store_true",
+                   help="start over: delete the files the folder's sweep manifest lists (never "
+                        "files pwmodel did not write)")
     p.add_argument("--check", action="store_true", help="validate the spec and print its size")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(func=_run)

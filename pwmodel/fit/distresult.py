@@ -24,6 +24,7 @@ from pwmodel.fit.sample import Sample
 
 WIDTH = 72
 FORMAT = "pwmodel-distfit"
+VERSION = 1   # of the fit JSON (FIT.json) and selection JSON formats; checked on reading
 
 
 def _g(x: float | None, w: int = 10) -> str:
@@ -253,7 +254,7 @@ class DistFit:
     # ---- JSON ----------------------------------------------------------------
     def to_dict(self, with_samples: bool = True) -> dict:
         s = self.sample
-        return {"format": FORMAT, "version": 1, "family": self.family,
+        return {"format": FORMAT, "version": VERSION, "family": self.family,
                 "param_names": self.param_names, "values": self.values.tolist(),
                 "shift_ns": self.shift_ns, "shift_fitted": self.shift_fitted,
                 "cov_t": [[v if math.isfinite(v) else str(v) for v in r] for r in self.cov_t.tolist()],
@@ -274,29 +275,144 @@ class DistFit:
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "<json>") -> "DistFit":
-        if d.get("format") != FORMAT:
-            raise PwmodelError(f"not a distribution fit (format '{FORMAT}')", file=where, field="format")
+        """A fit from its JSON form, every field checked (one-line errors naming the field)."""
+        d = _check_fit_dict(d, where)
         sd = d.get("sample")
-        smp = None if sd is None else Sample(np.asarray(sd["values_ns"], dtype=float), sd["name"],
-                                             sd["censor_ns"], sd["n_censored"],
-                                             None if sd["truncate_ns"] is None else tuple(sd["truncate_ns"]),
-                                             sd["resolution_ns"], d.get("tick_ns"))
-        return cls(family=d["family"], param_names=d["param_names"],
-                   values=np.asarray(d["values"], dtype=float), shift_ns=d["shift_ns"],
-                   shift_fitted=d["shift_fitted"],
+        try:
+            smp = None if sd is None else Sample(np.asarray(sd["values_ns"], dtype=float), str(sd["name"]),
+                                                 sd["censor_ns"], int(sd["n_censored"]),
+                                                 None if sd["truncate_ns"] is None else tuple(sd["truncate_ns"]),
+                                                 sd["resolution_ns"], d.get("tick_ns"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PwmodelError(f"field 'sample' is malformed ({type(exc).__name__}: {exc})",
+                               file=where, field="sample") from None
+        return cls(family=d["family"], param_names=list(d["param_names"]),
+                   values=np.asarray(d["values"], dtype=float), shift_ns=float(d["shift_ns"]),
+                   shift_fitted=bool(d["shift_fitted"]),
                    cov_t=np.array([[float(v) for v in r] for r in d["cov_t"]], dtype=float),
-                   loglik=d["loglik"], n=d["n"], n_censored=d["n_censored"], ks_stat=d["ks_stat"],
-                   ks_p=d["ks_p"], converged=d["converged"], ci_method=d["ci_method"],
-                   level=d["level"], notes=d["notes"],
+                   loglik=float(d["loglik"]), n=int(d["n"]), n_censored=int(d["n_censored"]),
+                   ks_stat=float(d["ks_stat"]), ks_p=float(d["ks_p"]), converged=bool(d["converged"]),
+                   ci_method=str(d["ci_method"]), level=float(d["level"]), notes=list(d.get("notes") or []),
                    boot=None if d.get("boot") is None else np.asarray(d["boot"], dtype=float),
                    sample=smp, tick_ns=d.get("tick_ns"))
 
     @classmethod
     def from_json(cls, text: str, where: str = "<json>") -> "DistFit":
+        return cls.from_dict(_json_object(text, where), where)
+
+
+def _json_object(text: str | bytes, where: str) -> dict:
+    """Parse JSON text that must hold one object."""
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PwmodelError(f"malformed JSON: {exc.msg}", file=where, line=exc.lineno) from None
+    except UnicodeDecodeError:
+        raise PwmodelError("not UTF-8 text (malformed JSON)", file=where) from None
+    if not isinstance(d, dict):
+        raise PwmodelError(f"expected a JSON object, found a JSON {type(d).__name__}", file=where)
+    return d
+
+
+def _check_version(d: dict, fmt: str, where: str) -> None:
+    if d.get("format") != fmt:
+        raise PwmodelError(f"field 'format' must be '{fmt}', found {d.get('format')!r}",
+                           file=where, field="format")
+    v = d.get("version")
+    if v is None:
+        raise PwmodelError(f"missing field 'version' (this pwmodel reads version {VERSION})",
+                           file=where, field="version")
+    if v != VERSION or isinstance(v, bool):
+        raise PwmodelError(f"unsupported version {v!r} (this pwmodel reads version {VERSION})",
+                           file=where, field="version")
+
+
+def _num(d: dict, k: str, where: str, *, finite: bool = True) -> None:
+    v = d.get(k)
+    if k not in d:
+        raise PwmodelError(f"missing field '{k}'", file=where, field=k)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (finite and not math.isfinite(v)):
+        raise PwmodelError(f"field '{k}' must be a{' finite' if finite else ''} number, found {v!r}",
+                           file=where, field=k)
+
+
+def _check_fit_dict(d: Any, where: str) -> dict:
+    """Validate the JSON form of a :class:`DistFit` (version, family, shapes, numbers)."""
+    if not isinstance(d, dict):
+        raise PwmodelError(f"expected a JSON object for a fit, found {type(d).__name__}", file=where)
+    _check_version(d, FORMAT, where)
+    if not isinstance(d.get("family"), str):
+        raise PwmodelError(f"field 'family' must be a family name, found {d.get('family')!r}",
+                           file=where, field="family")
+    tick = d.get("tick_ns")
+    if tick is not None and (isinstance(tick, bool) or not isinstance(tick, (int, float))
+                             or not math.isfinite(tick) or tick <= 0):
+        raise PwmodelError(f"field 'tick_ns' must be a number > 0 or null, found {tick!r}",
+                           file=where, field="tick_ns")
+    if d["family"] in FM.TICK_FAMILIES and tick is None:
+        raise PwmodelError(f"family '{d['family']}' needs field 'tick_ns'", file=where, field="tick_ns")
+    try:
+        fam = FM.get(d["family"], tick)
+    except PwmodelError as exc:
+        raise PwmodelError(exc.message, file=where, field="family") from None
+    k = len(fam.params)
+    names = d.get("param_names")
+    if not isinstance(names, list) or not all(isinstance(x, str) for x in names) or len(names) != k:
+        raise PwmodelError(f"field 'param_names' must list the {k} parameters of '{d['family']}', "
+                           f"found {names!r}", file=where, field="param_names")
+    vals = d.get("values")
+    if not isinstance(vals, list) or len(vals) != k or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in vals):
+        raise PwmodelError(f"field 'values' must hold {k} finite numbers for '{d['family']}', "
+                           f"found {str(vals)[:80]}", file=where, field="values")
+    with np.errstate(all="ignore"):
+        t = fam.to_t(np.asarray(vals, dtype=float))
+    if not np.all(np.isfinite(t)):
+        raise PwmodelError(f"field 'values' {vals} outside the family's domain (scales > 0, weights "
+                           "in (0, 1))", file=where, field="values")
+    cov = d.get("cov_t")
+    ok = isinstance(cov, list) and len(cov) in (k, k + 1) and all(
+        isinstance(r, list) and len(r) == len(cov) for r in cov)
+    if ok:
         try:
-            return cls.from_dict(json.loads(text), where)
-        except json.JSONDecodeError as exc:
-            raise PwmodelError(f"malformed JSON: {exc.msg}", file=where, line=exc.lineno) from None
+            np.array([[float(v) for v in r] for r in cov], dtype=float)
+        except (TypeError, ValueError):
+            ok = False
+    if not ok:
+        raise PwmodelError(f"field 'cov_t' must be a square {k} x {k} matrix of numbers, found "
+                           f"{str(cov)[:80]}", file=where, field="cov_t")
+    for key in ("shift_ns", "level"):
+        _num(d, key, where)
+    if not d["shift_ns"] >= 0:
+        raise PwmodelError(f"field 'shift_ns' must be >= 0, found {d['shift_ns']!r}", file=where,
+                           field="shift_ns")
+    if not 0 < d["level"] < 1:
+        raise PwmodelError(f"field 'level' must be in (0, 1), found {d['level']!r}", file=where,
+                           field="level")
+    for key in ("loglik", "ks_stat", "ks_p"):
+        _num(d, key, where, finite=False)
+    for key in ("n", "n_censored"):
+        v = d.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise PwmodelError(f"field '{key}' must be an integer >= 0, found {v!r}", file=where,
+                               field=key)
+    for key in ("shift_fitted", "converged"):
+        if not isinstance(d.get(key), bool):
+            raise PwmodelError(f"field '{key}' must be true or false, found {d.get(key)!r}",
+                               file=where, field=key)
+    if not isinstance(d.get("ci_method"), str):
+        raise PwmodelError(f"field 'ci_method' must be text, found {d.get('ci_method')!r}",
+                           file=where, field="ci_method")
+    boot = d.get("boot")
+    if boot is not None:
+        try:
+            b = np.asarray(boot, dtype=float)
+        except (TypeError, ValueError):
+            b = None
+        if b is None or b.ndim != 2 or b.shape[1] != k + 1:
+            raise PwmodelError(f"field 'boot' must be rows of {k + 1} numbers (shift, values)",
+                               file=where, field="boot")
+    return d
 
 
 def _quantile_grid(fam: FM.AnyFamily, v: np.ndarray, q: float) -> float:
@@ -370,7 +486,7 @@ class Selection:
         return f"<pre>{html.escape(self.report())}</pre>"
 
     def to_dict(self) -> dict:
-        return {"format": "pwmodel-distselect", "version": 1, "criterion": self.criterion,
+        return {"format": "pwmodel-distselect", "version": VERSION, "criterion": self.criterion,
                 "best": self.best, "errors": self.errors,
                 "fits": {k: v.to_dict(with_samples=(k == self.best)) for k, v in self.fits.items()}}
 
@@ -379,8 +495,26 @@ class Selection:
 
     @classmethod
     def from_json(cls, text: str, where: str = "<json>") -> "Selection":
-        d = json.loads(text)
-        if d.get("format") != "pwmodel-distselect":
-            raise PwmodelError("not a family selection", file=where, field="format")
-        return cls({k: DistFit.from_dict(v, where) for k, v in d["fits"].items()}, d["best"],
-                   d["criterion"], d.get("errors", {}))
+        d = _json_object(text, where)
+        _check_version(d, "pwmodel-distselect", where)
+        fits = d.get("fits")
+        if not isinstance(fits, dict) or not fits:
+            raise PwmodelError("field 'fits' must be a non-empty table of family -> fit",
+                               file=where, field="fits")
+        if not isinstance(d.get("best"), str) or d["best"] not in fits:
+            raise PwmodelError(f"field 'best' names no fit in 'fits', found {d.get('best')!r} "
+                               f"(fits: {', '.join(map(str, fits))})", file=where, field="best")
+        if d.get("criterion") not in ("bic", "aic"):
+            raise PwmodelError(f"field 'criterion' must be bic or aic, found {d.get('criterion')!r}",
+                               file=where, field="criterion")
+        errors = d.get("errors", {})
+        if not isinstance(errors, dict):
+            raise PwmodelError("field 'errors' must be a table", file=where, field="errors")
+        out = {}
+        for k, v in fits.items():
+            try:
+                out[k] = DistFit.from_dict(v, where)
+            except PwmodelError as exc:
+                raise PwmodelError(exc.message, file=where, field=f"fits.{k}.{exc.field}"
+                                   if exc.field else f"fits.{k}") from None
+        return cls(out, d["best"], d["criterion"], errors)

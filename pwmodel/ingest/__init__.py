@@ -40,20 +40,30 @@ _PARSERS = {
 
 def read(path: str | os.PathLike, format: str | None = None, *, tsc_hz: float | None = None,
          clock: str | None = None) -> pl.DataFrame:
-    """Parse ``path`` (format detected unless given) into its documented table."""
-    fmt = format or detect_format(path)
-    if fmt == "ftrace":
-        return parse_ftrace(path, tsc_hz=tsc_hz, clock=clock)
-    if fmt not in _PARSERS:
-        raise PwmodelError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}", field="format")
-    return _PARSERS[fmt](path)
+    """Parse ``path`` (format detected unless given) into its documented table.
+
+    The file is read once (a named pipe too; Ctrl-C stops the read) and may be
+    compressed (gzip, xz, bzip2, zstd); see :mod:`pwmodel.ingest.source`.
+    """
+    from pwmodel.ingest.ftrace import check_clock
+    from pwmodel.ingest.source import held
+    if format is not None and format not in FORMATS:
+        raise PwmodelError(f"unknown format {format!r}; known: {', '.join(FORMATS)}", field="format")
+    check_clock(clock, tsc_hz, str(path))
+    with held(path):
+        fmt = format or detect_format(path)
+        if fmt == "ftrace":
+            return parse_ftrace(path, tsc_hz=tsc_hz, clock=clock)
+        return _PARSERS[fmt](path)
 
 
 def ingest(path: str | os.PathLike, format: str | None = None, *, tsc_hz: float | None = None,
            clock: str | None = None) -> pl.DataFrame:
     """Per-work-item lifecycle table for traces, the parsed table for other formats."""
-    fmt = format or detect_format(path)
-    df = read(path, fmt, tsc_hz=tsc_hz, clock=clock)
+    from pwmodel.ingest.source import held
+    with held(path):
+        fmt = format or detect_format(path)
+        df = read(path, fmt, tsc_hz=tsc_hz, clock=clock)
     if fmt == "ftrace":
         from pwmodel.ingest.derive import work_lifecycle
         try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from pwmodel.errors import PwmodelError
 
@@ -25,20 +24,12 @@ FORMATS = ("ftrace", "cyclictest", "oslat", "timerlat-top", "osnoise-top", "rtla
 
 def detect_format(path: str | os.PathLike) -> str:
     """Return one of :data:`FORMATS` for ``path`` or raise :class:`PwmodelError`."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-    except OSError as exc:
-        raise PwmodelError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    from pwmodel.ingest.source import load
+    head = load(path)[:65536]
     if head[:4] == b"PAR1":
         return "table"
-    if head[:2] == b"\x1f\x8b":
-        import zlib
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 65536)
-        except zlib.error:
-            raise PwmodelError("bad gzip data", file=str(path)) from None
+    if not head.strip():
+        raise PwmodelError("empty input", file=str(path))
     text = head.decode("utf-8", errors="replace")
     return detect_text(text, file=str(path))
 

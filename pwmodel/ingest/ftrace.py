@@ -35,7 +35,6 @@ or is dropped (``strict=False``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import polars as pl
 
@@ -74,22 +73,37 @@ def empty_frame() -> pl.DataFrame:
 
 
 def read_text(path: str | os.PathLike) -> str:
-    """Read a text file (gzip allowed); undecodable bytes become U+FFFD."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PwmodelError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    if data[:2] == b"\x1f\x8b":
-        import gzip
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise PwmodelError(f"bad gzip data: {exc}", file=str(path)) from None
-    return data.decode("utf-8", errors="replace")
+    """Read a text file (gzip, xz, bzip2, zstd allowed; byte-order mark dropped);
+    undecodable bytes become U+FFFD. See :mod:`pwmodel.ingest.source`."""
+    from pwmodel.ingest.source import load
+    return load(path).decode("utf-8", errors="replace")
 
 
 COUNTER_CLOCKS = ("x86-tsc", "counter")
+#: trace clocks printed as seconds.fraction (tracefs trace_clock; kernel/trace/trace.c trace_clocks[])
+NS_CLOCKS = ("local", "global", "mono", "mono_raw", "boot", "tai", "perf")
+#: a TSC (or other counter) frequency above this is no clock (100 GHz)
+MAX_TSC_HZ = 1e11
+
+
+def check_clock(clock: str | None, tsc_hz: float | None, file: str) -> None:
+    """Refuse unknown clock names and TSC frequencies that are not finite, positive numbers."""
+    import math
+    if clock is not None and clock not in COUNTER_CLOCKS + NS_CLOCKS:
+        raise PwmodelError(f"unknown trace clock {clock!r} (known: {', '.join(NS_CLOCKS + COUNTER_CLOCKS)})",
+                           file=file, field="--clock")
+    if tsc_hz is not None:
+        if not math.isfinite(tsc_hz):
+            raise PwmodelError(f"--tsc-hz must be a finite frequency in Hz, found {tsc_hz!r}",
+                               file=file, field="--tsc-hz")
+        if not tsc_hz > 0:
+            raise PwmodelError(f"--tsc-hz must be > 0 Hz, found {tsc_hz!r}", file=file, field="--tsc-hz")
+        if tsc_hz > MAX_TSC_HZ:
+            raise PwmodelError(f"--tsc-hz of {tsc_hz:g} Hz is larger than the limit {MAX_TSC_HZ:g} Hz",
+                               file=file, field="--tsc-hz")
+        if clock in NS_CLOCKS:
+            raise PwmodelError(f"--tsc-hz applies to a counter clock ({', '.join(COUNTER_CLOCKS)}), "
+                               f"not to --clock {clock}", file=file, field="--tsc-hz")
 
 
 def parse_ftrace(path: str | os.PathLike, *, tsc_hz: float | None = None,
@@ -127,8 +141,7 @@ def _lines_frame(data: bytes) -> pl.DataFrame:
 def parse_ftrace_text(text: str | bytes, *, file: str = "<text>", tsc_hz: float | None = None,
                       clock: str | None = None, strict: bool = True) -> pl.DataFrame:
     """Parse ftrace text already in memory; see the module docstring for the schema."""
-    if tsc_hz is not None and not tsc_hz > 0:
-        raise PwmodelError(f"tsc_hz must be > 0, got {tsc_hz}", file=file, field="tsc_hz")
+    check_clock(clock, tsc_hz, file)
     data = text.encode("utf-8", errors="replace") if isinstance(text, str) else text
     raw = _lines_frame(data).filter(pl.col("raw").is_not_null())
     raw = raw.filter(~pl.col("raw").str.contains(SKIP_RE))
@@ -150,6 +163,10 @@ def parse_ftrace_text(text: str | bytes, *, file: str = "<text>", tsc_hz: float 
         raise PwmodelError("timestamps mix seconds.fraction and counter ticks",
                            file=file, line=int(ev["line"][idx]))
     counter = clock in COUNTER_CLOCKS or (bool(ev.height) and not bool(has_dot[0]))
+    if ev.height and bool(has_dot[0]) and tsc_hz is not None and clock not in COUNTER_CLOCKS:
+        raise PwmodelError("--tsc-hz applies to a counter clock, but this trace's timestamps are "
+                           "seconds.fraction (an ns clock); drop --tsc-hz, or pass --clock x86-tsc "
+                           "for a trace-cmd report of an x86-tsc trace", file=file, field="--tsc-hz")
     if ev.height and not bool(has_dot[0]):
         ts_raw = pl.col("ts").cast(pl.Int64, strict=False)
     else:  # seconds.fraction: float64 keeps ns exact up to ~1e6 s of uptime
@@ -189,7 +206,46 @@ def parse_ftrace_text(text: str | bytes, *, file: str = "<text>", tsc_hz: float 
 
 
 def _split_fields(valid: pl.DataFrame) -> pl.DataFrame:
-    """Cut validated event lines into fields by position (much faster than regex groups)."""
+    """Cut validated event lines into fields.
+
+    ASCII lines are cut by position (much faster than regex groups); polars'
+    ``str.find`` gives byte offsets while ``str.slice`` counts characters, so
+    lines with other characters (a task named ``kwörker``) are cut by regex
+    groups instead, which agree with the positional cut on ASCII text.
+    """
+    ascii_ = pl.col("raw").str.len_bytes() == pl.col("raw").str.len_chars()
+    fast = _split_ascii(valid.filter(ascii_))
+    other = valid.filter(~ascii_)
+    if not other.height:
+        return fast
+    return pl.concat([fast, _split_regex(other)]).sort("line")
+
+
+_COLS = ("line", "instance", "comm", "pid", "cpu", "flags", "ts", "event", "details")
+
+
+def _split_regex(valid: pl.DataFrame) -> pl.DataFrame:
+    r = pl.col("raw")
+    head, rest, after = pl.col("head"), pl.col("rest"), pl.col("after")
+    lf = (valid.lazy()
+          .with_columns(r.str.extract(r"^(.*?)\[\d+\]\s", 1).str.strip_chars().alias("head"),
+                        r.str.extract(r"^.*?\[(\d+)\]\s", 1).alias("cpu"),
+                        r.str.extract(r"^.*?\[\d+\]\s(.*)$", 1).str.strip_chars_start().alias("rest"))
+          .with_columns(head.str.replace(r"\s+\(\s*[-\d]+\)$", "").alias("head"))
+          .with_columns(head.str.extract(r"^([A-Za-z0-9_.-]+):\s", 1).alias("instance"),
+                        head.str.extract(r"-(\d+)$", 1).alias("pid"),
+                        rest.str.extract(r"^(.*?\d): ", 1).alias("tsf"),
+                        rest.str.extract(r"^.*?\d: (.*)$", 1).alias("after"))
+          .with_columns(head.str.replace(r"-\d+$", "").str.replace(r"^[A-Za-z0-9_.-]+:\s+", "")
+                        .alias("comm"))
+          .with_columns(pl.col("tsf").str.extract(r"(\d+(?:\.\d+)?)$", 1).alias("ts"),
+                        pl.col("tsf").str.extract(r"^(\S+)\s", 1).alias("flags"),
+                        after.str.extract(r"^([^:]*):", 1).alias("event"),
+                        after.str.extract(r"^[^:]*:(.*)$", 1).str.strip_chars().alias("details")))
+    return lf.select(*_COLS).collect()
+
+
+def _split_ascii(valid: pl.DataFrame) -> pl.DataFrame:
     r = pl.col("raw")
     head, rest, after = pl.col("head"), pl.col("rest"), pl.col("after")
     lf = (valid.lazy()
@@ -211,7 +267,7 @@ def _split_fields(valid: pl.DataFrame) -> pl.DataFrame:
                         after.str.find(":", literal=True).alias("p2"))
           .with_columns(after.str.slice(0, pl.col("p2")).alias("event"),
                         after.str.slice(pl.col("p2") + 1).str.strip_chars().alias("details")))
-    return lf.select("line", "instance", "comm", "pid", "cpu", "flags", "ts", "event", "details").collect()
+    return lf.select(*_COLS).collect()
 
 
 def looks_like_ftrace(head: str) -> bool:

@@ -51,7 +51,36 @@ def _oslat_lines(path):
                 raise PwmodelError(f"expected {len(cores)} values", file=file, line=no)
     if cores is None or not buckets:
         raise PwmodelError("no oslat histogram (missing 'Core:' line or '(us):' buckets)", file=file)
+    _check_trailer(cores, buckets, stats, file)
     return cores, buckets, stats
+
+
+#: the summary oslat prints after the histogram (src/oslat/oslat.c in rt-tests);
+#: without it the output was cut short and the last bucket may be cut too
+TRAILER = ("Minimum", "Average", "Maximum", "Duration")
+
+
+def _check_trailer(cores, buckets, stats, file: str) -> None:
+    """The summary trailer is present and agrees with the histogram."""
+    missing = [k for k in TRAILER if k not in stats]
+    if missing:
+        raise PwmodelError(f"truncated oslat output: no '{missing[0]}:' line in the summary "
+                           f"after the histogram (the last bucket may be cut short too)", file=file)
+    last_no = buckets[-1][3]
+    for i, cpu in enumerate(cores):
+        seen = [label for label, vals, over, _ in buckets if vals[i]]
+        if not seen:
+            continue
+        lo, hi = min(seen), max(seen)
+        # bucket N (us) holds gaps in [N-1, N) us; the last one also everything above it
+        if stats["Maximum"][i] < hi - 1:
+            raise PwmodelError(f"summary 'Maximum: {stats['Maximum'][i]:g} (us)' of CPU {cpu} is below "
+                               f"its highest non-empty bucket {hi} (us): inconsistent output",
+                               file=file, line=last_no)
+        if stats["Minimum"][i] > lo:
+            raise PwmodelError(f"summary 'Minimum: {stats['Minimum'][i]:g} (us)' of CPU {cpu} is above "
+                               f"its lowest non-empty bucket {lo} (us): inconsistent output",
+                               file=file, line=last_no)
 
 
 def parse_oslat(path: str | os.PathLike) -> pl.DataFrame:

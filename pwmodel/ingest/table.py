@@ -12,7 +12,6 @@ _bytes _count _pages _lines``; unit-less names: see :data:`UNITLESS`.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import polars as pl
 
@@ -48,7 +47,18 @@ def check_unit_names(columns: list[str], file: str) -> None:
 
 def to_ns_hz(df: pl.DataFrame) -> pl.DataFrame:
     """Rename and scale time columns to ``_ns`` and frequency columns to ``_hz``."""
-    exprs = []
+    exprs, names = [], {}
+    for c in df.columns:
+        suf = _unit_of(c)
+        new = c
+        if suf in TIME_SCALE and suf != "_ns":
+            new = c[: -len(suf)] + "_ns"
+        elif suf in FREQ_SCALE and suf != "_hz":
+            new = c[: -len(suf)] + "_hz"
+        if new in names:
+            raise PwmodelError(f"columns {names[new]!r} and {c!r} both map to {new!r} (ns/Hz)",
+                               field=c)
+        names[new] = c
     for c in df.columns:
         suf = _unit_of(c)
         numeric = df.schema[c].is_numeric()
@@ -60,25 +70,23 @@ def to_ns_hz(df: pl.DataFrame) -> pl.DataFrame:
             exprs.append((pl.col(c) * FREQ_SCALE[suf]).alias(new))
         else:
             exprs.append(pl.col(c))
-    out = df.select(exprs)
-    if len(set(out.columns)) != len(out.columns):
-        raise PwmodelError("two columns map to the same ns/Hz name")
-    return out
+    return df.select(exprs)
 
 
 def parse_table(path: str | os.PathLike) -> pl.DataFrame:
     """Read a unit-named CSV or parquet table and convert its units to ns / Hz."""
-    path = Path(path)
+    import io
+
+    from pwmodel.ingest.source import load
     file = str(path)
+    data = load(path)
     try:
-        head = path.open("rb").read(4)
-    except OSError as exc:
-        raise PwmodelError(f"cannot read: {exc.strerror}", file=file) from None
-    try:
-        if head == b"PAR1":
-            df = pl.read_parquet(path)
+        if data[:4] == b"PAR1":
+            df = pl.read_parquet(io.BytesIO(data))
         else:
-            df = pl.read_csv(path, infer_schema_length=10_000, encoding="utf8-lossy")
+            # the whole column decides its type, so a text cell far down is not a parse error
+            # but a text column, refused below with its line
+            df = pl.read_csv(io.BytesIO(data), infer_schema_length=None, encoding="utf8-lossy")
     except pl.exceptions.PolarsError as exc:
         msg = str(exc).splitlines()[0][:200]
         line = None
@@ -90,7 +98,27 @@ def parse_table(path: str | os.PathLike) -> pl.DataFrame:
     except (OSError, ValueError) as exc:
         raise PwmodelError(f"not a readable table: {str(exc)[:200]}", file=file) from None
     check_unit_names(df.columns, file)
+    df = force_numeric(df, file, header_lines=0 if data[:4] == b"PAR1" else 1)
     try:
         return to_ns_hz(df)
     except PwmodelError as exc:
-        raise PwmodelError(exc.message, file=file) from None
+        raise PwmodelError(exc.message, file=file, field=exc.field) from None
+
+
+def force_numeric(df: pl.DataFrame, file: str, header_lines: int = 1) -> pl.DataFrame:
+    """Columns whose name carries a unit hold numbers (``*_ns`` is never text): a text cell
+    is an error naming the column and the line; empty cells are missing values (null)."""
+    casts = []
+    for c in df.columns:
+        if _unit_of(c) is None or df.schema[c].is_numeric() or df.schema[c] == pl.Null:
+            continue
+        if df.schema[c] == pl.Boolean:
+            raise PwmodelError(f"column {c!r} has a unit but holds true/false", file=file, field=c)
+        s = df[c].cast(pl.Utf8).str.strip_chars()
+        bad = (s.is_not_null() & (s != "") & s.cast(pl.Float64, strict=False).is_null())
+        if bad.any():
+            i = int(bad.arg_max())
+            raise PwmodelError(f"column {c!r} must hold numbers (its name has a unit), found "
+                               f"{s[i][:40]!r}", file=file, line=i + 1 + header_lines, field=c)
+        casts.append(s.replace("", None).cast(pl.Float64).alias(c))
+    return df.with_columns(casts) if casts else df

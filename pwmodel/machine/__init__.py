@@ -12,10 +12,10 @@ The names below are the package's interface (``from pwmodel import machine as M`
 
 from pwmodel.machine.profile import (ENUMERATIONS, FORMAT, PREEMPT_MODELS, VERSION, IdleState,
                                      Level, Machine)
-from pwmodel.machine.tomlio import from_dict, load, to_toml
+from pwmodel.machine.tomlio import from_dict, load, registry_defaults, to_toml
 from pwmodel.machine.shipped import bundled, bundled_names, get
 from pwmodel.machine.sysfs import detect, detect_topology
 
 __all__ = ["ENUMERATIONS", "FORMAT", "PREEMPT_MODELS", "VERSION", "IdleState", "Level", "Machine",
-           "from_dict", "load", "to_toml", "bundled", "bundled_names", "get", "detect",
+           "from_dict", "load", "registry_defaults", "to_toml", "bundled", "bundled_names", "get", "detect",
            "detect_topology"]

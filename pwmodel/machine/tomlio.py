@@ -2,6 +2,16 @@
 
 Errors name the file and the field (or the TOML line); :func:`to_toml` output
 round-trips through :func:`load`.
+
+A profile file is complete or refused (a file cut short must not pass as a
+machine with default costs):
+
+* ``[topology]`` and ``[costs]`` are required tables;
+* ``[costs]`` lists the machine's costs; registry parameters it does not list take
+  the registry defaults (``pwmodel machine check`` names them). A ``[costs]`` table
+  listing no cost must say so with ``defaults = "registry"``;
+* idle states are required: ``[[idle_states]]`` tables, or ``idle_states = []`` to
+  take the registry's idle exit latencies.
 """
 
 from __future__ import annotations
@@ -113,6 +123,11 @@ def from_dict(d: Mapping[str, Any], where: str = "<profile>") -> Machine:
     cost_iv: dict[str, tuple[float, float, str]] = {}
     for k, v in costs_raw.items():
         ctx = f"costs.{k}"
+        if k == "defaults":
+            if v != "registry":
+                raise PwmodelError(f"'costs.defaults' may only be \"registry\", found {v!r}",
+                                   file=where, field="costs.defaults")
+            continue
         if k not in P.PARAMS:
             P.check_names([k], where=where)
         if not isinstance(v, dict) or "value" not in v or "source" not in v:
@@ -197,7 +212,35 @@ def read_toml(path: str | os.PathLike, what: str = "machine profile") -> dict[st
 
 def load(path: str | os.PathLike) -> Machine:
     """Read and validate a profile file; errors name the file and the field or line."""
-    return from_dict(read_toml(path), where=str(Path(path)))
+    d = read_toml(path)
+    where = str(Path(path))
+    if d.get("format") == FORMAT and d.get("version") == VERSION:   # else from_dict names them
+        _check_complete(d, where)
+    return from_dict(d, where=where)
+
+
+def _check_complete(d: Mapping[str, Any], where: str) -> None:
+    """The sections a profile file must have (see the module docstring)."""
+    for table in ("topology", "costs"):
+        if table not in d:
+            raise PwmodelError(f"missing table [{table}] (file cut short?)", file=where, field=table)
+    costs = d["costs"]
+    if isinstance(costs, dict) and not costs:
+        raise PwmodelError("table [costs] is empty (file cut short?); list the machine's costs, "
+                           "or write defaults = \"registry\" in it to take every cost from the "
+                           "registry defaults", file=where, field="costs")
+    if "idle_states" not in d:
+        raise PwmodelError("missing [[idle_states]] (file cut short?); list the idle states, or "
+                           "write idle_states = [] to take the registry's idle exit latencies",
+                           file=where, field="idle_states")
+    if not isinstance(d["idle_states"], list):
+        raise PwmodelError("'idle_states' must be a list of tables", file=where, field="idle_states")
+
+
+def registry_defaults(m: Machine) -> list[str]:
+    """Registry parameters the profile ``m`` does not set (they take the registry defaults)."""
+    given = m.param_values()
+    return [k for k in P.PARAMS if k not in given]
 
 
 def to_toml(m: Machine) -> str:
@@ -209,8 +252,10 @@ def to_toml(m: Machine) -> str:
              f"description = {q(m.description)}", f"cpu_model = {q(m.cpu_model)}",
              f"arch = {q(m.arch)}", f"freq_hz = {m.freq_hz!r}", f"freq_source = {q(m.freq_source)}",
              f"hz = {m.hz}", f"preempt_model = {q(m.preempt_model)}",
-             f"virtualised = {'true' if m.virtualised else 'false'}", f"notes = {q(m.notes)}", "",
-             "[topology]", f"enumeration = {q(m.enumeration)}", "levels = ["]
+             f"virtualised = {'true' if m.virtualised else 'false'}", f"notes = {q(m.notes)}"]
+    if not m.idle_states:
+        lines.append("idle_states = []")
+    lines += ["", "[topology]", f"enumeration = {q(m.enumeration)}", "levels = ["]
     for lv in m.levels:
         lines.append(f"  {{ class = {q(lv.pair_class)}, size = {lv.size}, c2c_ns = {lv.c2c_ns!r}, "
                      f"source = {q(lv.source)} }},")
@@ -221,6 +266,8 @@ def to_toml(m: Machine) -> str:
     if m.provenance:
         lines += ["", "[provenance]"] + [f"{k} = {q(v)}" for k, v in m.provenance.items()]
     lines += ["", "[costs]"]
+    if not m.costs:
+        lines.append('defaults = "registry"')
     for k, (v, src) in m.costs.items():
         iv = m.cost_intervals.get(k)
         extra = (f"low = {iv[0]!r}, high = {iv[1]!r}, interval_source = {q(iv[2])}, "

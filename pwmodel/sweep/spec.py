@@ -67,6 +67,7 @@ SWEEP_KEYS = {"name": str, "description": str, "kind": str, "metrics": list, "qu
 COMPRESSIONS = ("zstd", "lz4", "snappy", "uncompressed")
 RANGE_KEYS = {"start", "stop", "num", "step", "scale", "integer"}
 MAX_AXIS = 100_000_000
+from pwmodel.limits import MAX_CHUNK, MAX_CPUS, MAX_POINTS, MAX_REPS  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class SweepSpec:
     description: str = ""
     path: str | None = None
     simulator: str = ""                  # Monte-Carlo: the simulator's name (part of the fingerprint)
+    axis_defs: Mapping[str, Any] | None = None   # axes as written (lists or range tables)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -100,8 +102,12 @@ class SweepSpec:
         return tuple(a for a in self.axes if a not in STRUCT_AXES and a != "n_cpus")
 
     def canonical(self) -> dict[str, Any]:
-        """Everything the numbers depend on, JSON-serialisable (for fingerprints)."""
-        return {"kind": self.kind, "axes": {k: list(v) for k, v in self.axes.items()},
+        """Everything the numbers depend on, JSON-serialisable (for fingerprints and the
+        manifest): axes as their definitions (a range table stays a table), so the
+        manifest stays small however many values a range expands to."""
+        defs = self.axis_defs or {}
+        axes = {k: (defs[k] if k in defs else list(v)) for k, v in self.axes.items()}
+        return {"kind": self.kind, "axes": axes,
                 "metrics": list(self.metrics), "quantiles": list(self.quantiles),
                 "fixed": dict(self.fixed), "seed": self.seed, "reps": self.reps,
                 "chunk_points": self.chunk_points, "compression": self.compression,
@@ -113,6 +119,10 @@ class SweepSpec:
 
     def replace(self, **kw: Any) -> "SweepSpec":
         d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        if "axes" in kw and "axis_defs" not in kw and self.axis_defs:
+            # a definition describes the old values only: keep it for unchanged axes
+            kw["axis_defs"] = {k: v for k, v in self.axis_defs.items()
+                               if tuple(kw["axes"].get(k, ())) == tuple(self.axes.get(k, ()))}
         d.update(kw)
         return SweepSpec(**d)
 
@@ -203,6 +213,9 @@ def _numeric_axis(name: str, raw: Any, w: _Where) -> tuple[float, ...]:
     if name == "n_cpus":
         if np.any(vals < 1):
             raise w.err(f"CPU count must be >= 1, found {vals[vals < 1][0]:g}", "axes", name)
+        if np.any(vals > MAX_CPUS):
+            raise w.err(f"CPU count {vals.max():g} is larger than the limit {MAX_CPUS} "
+                        "(pwmodel.limits.MAX_CPUS)", "axes", name)
     else:
         for v in np.unique(vals):
             try:
@@ -286,6 +299,45 @@ def _check_machine(name: str) -> None:
     M.get(name)
 
 
+def _plain(raw: Any) -> Any:
+    """An axis definition as JSON-able data (TOML values are already lists, dicts, numbers)."""
+    return json.loads(json.dumps(raw, default=str))
+
+
+def _axis_len(name: str, raw: Any) -> int | None:
+    """Number of values an axis definition expands to (None: leave it to the full check)."""
+    if isinstance(raw, list):
+        return len(raw)
+    if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+        return 1
+    if isinstance(raw, dict) and _is_num(raw.get("start")) and _is_num(raw.get("stop")):
+        if isinstance(raw.get("num"), int) and not isinstance(raw.get("num"), bool) and "step" not in raw:
+            return max(int(raw["num"]), 0)
+        st = raw.get("step")
+        if "num" not in raw and _is_num(st) and st > 0 and raw["stop"] >= raw["start"]:
+            return int(math.floor((raw["stop"] - raw["start"]) / st + 1e-9)) + 1
+    return None
+
+
+def _check_size(axes_raw: dict, sw: dict, w: _Where) -> None:
+    """Refuse grids, replications and chunks beyond :mod:`pwmodel.limits` before any axis
+    is expanded (a grid of 4e17 points is refused at once, not after minutes)."""
+    sizes = {k: _axis_len(k, v) for k, v in axes_raw.items()}
+    if "n_cpus" not in axes_raw:
+        sizes["n_cpus"] = len(E.N_DEFAULT)
+    if all(v is not None for v in sizes.values()):
+        n = math.prod(sizes.values())
+        if n > MAX_POINTS:
+            shape = " x ".join(f"{k}[{v:,}]" for k, v in sizes.items())
+            raise w.err(f"grid of {n:,} points ({shape}) is larger than the limit {MAX_POINTS:,} "
+                        "(pwmodel.limits.MAX_POINTS)", "axes")
+    if "reps" in sw and _is_num(sw["reps"]) and sw["reps"] > MAX_REPS:
+        raise w.err(f"reps of {sw['reps']:,} is larger than the limit {MAX_REPS:,}", "sweep", "reps")
+    if "chunk_points" in sw and _is_num(sw["chunk_points"]) and sw["chunk_points"] > MAX_CHUNK:
+        raise w.err(f"chunk_points of {sw['chunk_points']:,} is larger than the limit {MAX_CHUNK:,} "
+                    "(one chunk is held in memory)", "sweep", "chunk_points")
+
+
 # ---- the whole spec -------------------------------------------------------------------
 def parse(text: str, path: str | os.PathLike | None = None) -> SweepSpec:
     """Validate a TOML sweep spec given as text."""
@@ -346,6 +398,7 @@ def parse(text: str, path: str | os.PathLike | None = None) -> SweepSpec:
             except PwmodelError as exc:
                 raise w.err(f"unknown axis: {exc.message}; structural axes: "
                             f"{', '.join(STRUCT_AXES)}, n_cpus", "axes", name) from None
+    _check_size(axes_raw, sw, w)
     axes: dict[str, tuple] = {}
     for name in STRUCT_AXES:
         if name in axes_raw:
@@ -372,7 +425,8 @@ def parse(text: str, path: str | os.PathLike | None = None) -> SweepSpec:
             raise w.err(exc.message, "fixed", k) from None
         if k in axes:
             raise w.err(f"'{k}' is both an axis and fixed", "fixed", k)
-    spec = SweepSpec(name=sw.get("name", Path(where).stem if where else "sweep"), kind=kind,
+    defs = {k: _plain(axes_raw[k]) for k in axes if k in axes_raw}
+    spec = SweepSpec(axis_defs=defs, name=sw.get("name", Path(where).stem if where else "sweep"), kind=kind,
                      axes=axes, metrics=tuple(metrics), quantiles=tuple(float(q) for q in quantiles),
                      fixed=fixed, seed=sw.get("seed", 0), reps=sw.get("reps", 1000),
                      chunk_points=sw.get("chunk_points", 1_000_000), compression=comp,
@@ -393,7 +447,10 @@ def load(path: str | os.PathLike) -> SweepSpec:
     """Read and validate a TOML sweep spec file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")     # a byte-order mark is accepted
     except OSError as exc:
         raise PwmodelError(f"cannot read sweep spec: {exc.strerror}", file=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise PwmodelError(f"not UTF-8 text (byte {exc.start}): not a TOML sweep spec",
+                           file=str(p)) from None
     return parse(text, p)
