@@ -16,7 +16,7 @@ from pwmodel import machine as M
 from pwmodel.errors import PwmodelError
 from pwmodel.fit.distresult import DistFit, Selection
 from pwmodel.limits import MAX_CPUS, MAX_POINTS
-from pwmodel.sweep import spec as SP
+from pwmodel.sweep import spec as SPEC
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
@@ -44,7 +44,7 @@ def _toml_value(v) -> str:
 
 def _spec_ok(text: str) -> None:
     try:
-        s = SP.parse(text, "fuzz.toml")
+        s = SPEC.parse(text, "fuzz.toml")
     except PwmodelError as exc:
         assert exc.file == "fuzz.toml", exc
         return

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pwmodel import limits as L
+from pwmodel import limits
 from pwmodel.errors import PwmodelError
 from pwmodel.outpath import check_dir
 
@@ -109,27 +109,27 @@ def _cpu(name: str, v: int) -> int:
 
 def _check_trigger_loop(a: argparse.Namespace) -> None:
     """Options of drain and stat-refresh, all checked before anything is set up."""
-    L.check_float("--duration", a.duration, lo=0, hi=MAX_DURATION_S)
-    L.check_int("--triggers", a.triggers, 1, MAX_TRIGGERS)
-    L.check_float("--interval-ms", a.interval_ms, lo=0, lo_open=False, hi=MAX_INTERVAL_MS)
+    limits.check_float("--duration", a.duration, lo=0, hi=MAX_DURATION_S)
+    limits.check_int("--triggers", a.triggers, 1, MAX_TRIGGERS)
+    limits.check_float("--interval-ms", a.interval_ms, lo=0, lo_open=False, hi=MAX_INTERVAL_MS)
     _cpu("--target-cpu", a.target_cpu)
     _cpu("--requester-cpu", a.requester_cpu)
     if a.target_cpu == a.requester_cpu:
         raise PwmodelError(f"requester and target are the same CPU {a.target_cpu}",
                            field="--requester-cpu")
     if getattr(a, "pages", None) is not None:
-        L.check_int("--pages", a.pages, 0, MAX_PAGES)
+        limits.check_int("--pages", a.pages, 0, MAX_PAGES)
     if getattr(a, "gap_ns", None) is not None:
-        L.check_float("--gap-ns", a.gap_ns, lo=0)
+        limits.check_float("--gap-ns", a.gap_ns, lo=0)
     if getattr(a, "fifo_prio", None) is not None:
-        L.check_int("--fifo-prio (SCHED_FIFO priority, 1..99)", a.fifo_prio, 1, 99, field="--fifo-prio")
+        limits.check_int("--fifo-prio (SCHED_FIFO priority, 1..99)", a.fifo_prio, 1, 99, field="--fifo-prio")
     if getattr(a, "nice", None) is not None:
-        L.check_int("--nice", a.nice, -20, 19)
+        limits.check_int("--nice", a.nice, -20, 19)
     if getattr(a, "slice_ns", None) and not 100_000 <= a.slice_ns <= 100_000_000:
         raise PwmodelError(f"--slice-ns must be 0 (default) or in 100000..100000000 ns, found "
                            f"{a.slice_ns}", field="--slice-ns")
     if getattr(a, "busy_tasks", None) is not None:
-        L.check_int("--busy-tasks", a.busy_tasks, 1, MAX_BUSY_TASKS)
+        limits.check_int("--busy-tasks", a.busy_tasks, 1, MAX_BUSY_TASKS)
     for item in getattr(a, "sysctl", None) or []:
         name, eq, value = item.partition("=")
         if not eq or not name.strip().startswith("kernel.") or not value.strip():
@@ -163,9 +163,9 @@ def _run_stat(a: argparse.Namespace) -> int:
 
 
 def _run_micro(a: argparse.Namespace) -> int:
-    L.check_int("--runs", a.runs, 1, MAX_RUNS)
-    L.check_float("--scale", a.scale, lo=0, hi=MAX_SCALE)
-    L.check_int("--fifo-prio (0: SCHED_OTHER, else SCHED_FIFO 1..99)", a.fifo_prio, 0, 99,
+    limits.check_int("--runs", a.runs, 1, MAX_RUNS)
+    limits.check_float("--scale", a.scale, lo=0, hi=MAX_SCALE)
+    limits.check_int("--fifo-prio (0: SCHED_OTHER, else SCHED_FIFO 1..99)", a.fifo_prio, 0, 99,
                 field="--fifo-prio")
     cpus = None
     if a.cpus:

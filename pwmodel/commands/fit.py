@@ -53,14 +53,14 @@ def _filter(df: pl.DataFrame, exprs: list[str], src: str) -> pl.DataFrame:
 def _check_fit_args(args: argparse.Namespace) -> None:
     """Sizes and numbers of the options, and the outputs, before any data is read."""
 
-    from pwmodel import limits as L
+    from pwmodel import limits
     from pwmodel.outpath import check_file
-    L.check_int("--n-boot", args.n_boot, 1, L.MAX_BOOT)
-    L.check_int("--seed", args.seed, 0, 2**63 - 1)
+    limits.check_int("--n-boot", args.n_boot, 1, limits.MAX_BOOT)
+    limits.check_int("--seed", args.seed, 0, 2**63 - 1)
     if args.tick_hz is not None:
-        L.check_float("--tick-hz", args.tick_hz, lo=0)
+        limits.check_float("--tick-hz", args.tick_hz, lo=0)
     if args.censor_ns is not None:
-        L.check_float("--censor-ns", args.censor_ns, lo=0)
+        limits.check_float("--censor-ns", args.censor_ns, lo=0)
     fams = [f.strip() for f in args.families.split(",") if f.strip()]
     if not fams:
         raise PwmodelError("give at least one family", field="--families")

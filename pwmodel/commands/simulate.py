@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pwmodel import atomic, limits as L, machine as M
+from pwmodel import atomic, limits, machine as M
 from pwmodel.commands._common import add_param_option, n_list, overrides
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
@@ -31,14 +31,14 @@ def _check_out(out: str | None) -> None:
 
 def _check_common(args: argparse.Namespace) -> None:
     """Replications, workers and seed within their limits, before any work."""
-    L.check_int("--reps", args.reps, 1, L.MAX_REPS)
-    L.check_int("--workers", args.workers, 1, L.MAX_WORKERS)
-    L.check_int("--seed", args.seed, 0, 2**63 - 1)
+    limits.check_int("--reps", args.reps, 1, limits.MAX_REPS)
+    limits.check_int("--workers", args.workers, 1, limits.MAX_WORKERS)
+    limits.check_int("--seed", args.seed, 0, 2**63 - 1)
 
 
 def _cpu_counts(args: argparse.Namespace) -> list[int]:
     ns = [int(n) for n in n_list(args.n_cpus)]
-    L.check_draws(max(ns), args.reps)
+    limits.check_draws(max(ns), args.reps)
     return ns
 
 
@@ -100,9 +100,9 @@ def _run_validate(args: argparse.Namespace) -> int:
 def _run_mutex(args: argparse.Namespace) -> int:
     from pwmodel.commands._common import number_list
     rates = number_list(args.caller_rates, "--caller-rates", lo=0)
-    n = L.check_int("--n", args.n, 1, L.MAX_CPUS)
-    L.check_int("--callers", args.callers, 1, L.MAX_CALLERS)
-    L.check_int("--seed", args.seed, 0, 2**63 - 1)
+    n = limits.check_int("--n", args.n, 1, limits.MAX_CPUS)
+    limits.check_int("--callers", args.callers, 1, limits.MAX_CALLERS)
+    limits.check_int("--seed", args.seed, 0, 2**63 - 1)
     _check_out(args.out)
     sc = _scenario(args)
     df = EV.mutex_sweep(sc, n, rates, callers=args.callers, seed=args.seed)

@@ -9,13 +9,13 @@ from pwmodel.errors import PwmodelError
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pwmodel import limits as L
+    from pwmodel import limits
     from pwmodel import sweep as SW
 
     if args.workers is not None:
-        L.check_int("--workers", args.workers, 1, L.MAX_WORKERS)
+        limits.check_int("--workers", args.workers, 1, limits.MAX_WORKERS)
     if args.chunk_points is not None:
-        L.check_int("--chunk-points", args.chunk_points, 1, L.MAX_CHUNK)
+        limits.check_int("--chunk-points", args.chunk_points, 1, limits.MAX_CHUNK)
     if args.out is not None and not args.check:
         from pwmodel.outpath import check_dir
         check_dir(args.out)
