@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 
 from pwmodel import dist as D
+from pwmodel import fmt
+from pwmodel import verdict as V
 from pwmodel import machine as M
 from pwmodel import params as P
 from pwmodel.decide import crossover_n
@@ -77,7 +79,8 @@ def wake_check(lifecycle: pl.DataFrame, models: Mapping[str, Sequence[str]],
 def answer(machine: M.Machine, n_cpus: int, isolations: Sequence[str] = W.ISOLATION,
            **scenario: Any) -> pl.DataFrame:
     """Per isolation level: the three costs of both strategies at ``n_cpus``, the winner
-    on requester latency and the crossover CPU count (ns, CPUs)."""
+    on requester latency, the crossover CPU count (ns, CPUs; ``n_star`` as printed by
+    pwmodel.fmt) and the verdict (``strategy``, ``deciding`` cost: pwmodel.verdict)."""
     rows = []
     for iso in isolations:
         sc = Scenario(machine, iso, **scenario)
@@ -85,13 +88,17 @@ def answer(machine: M.Machine, n_cpus: int, isolations: Sequence[str] = W.ISOLAT
         q = df.filter(pl.col("strategy") == "QW").row(0, named=True)
         r = df.filter(pl.col("strategy") == "RL").row(0, named=True)
         xo = crossover_n(sc)
+        v = V.verdict(machine, iso, n_cpus, sc.callsite, preempt_model=sc.preempt_model,
+                      overrides=sc.overrides, flip=False)
         rows.append({
             "isolation": iso, "n_cpus": n_cpus,
             "qw_requester_mean_ns": q["requester_mean_ns"], "rl_requester_mean_ns": r["requester_mean_ns"],
             "qw_victim_worst_ns": q["victim_worst_ns"], "rl_victim_worst_ns": r["victim_worst_ns"],
             "qw_tax_ns": q["fastpath_tax_ns"], "rl_tax_ns": r["fastpath_tax_ns"] + r["fastpath_extra_ns"],
             "faster_requester": "RL" if r["requester_mean_ns"] < q["requester_mean_ns"] else "QW",
-            "crossover_n_cpus": xo.n_cpus, "below": xo.below, "above": xo.above})
+            "crossover_n_cpus": xo.n_cpus, "below": xo.below, "above": xo.above,
+            "n_star": fmt.crossover(xo.n_cpus, xo.below, xo.above),
+            "strategy": v.strategy, "deciding": v.deciding, "qw_victim_grows": v.victim_grows})
     return pl.DataFrame(rows)
 
 

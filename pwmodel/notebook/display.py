@@ -68,33 +68,77 @@ def _extra_unit(name: str) -> str:
 
 # ---- figures ---------------------------------------------------------------------
 def plot_strategies(df: pl.DataFrame, metric: str = "requester_mean_ns", ax: Any = None,
-                    by: str | None = None, budget_ns: float | None = None, title: str = "") -> Any:
-    """QW and RL of one metric against CPU count (log-log), one line pair per ``by`` value."""
+                    by: str | None = None, budget_ns: float | None = None, title: str = "",
+                    legend: str = "outside") -> Any:
+    """QW and RL of one metric against CPU count (log-log), one line pair per ``by`` value.
+
+    One colour per ``by`` value, solid QW and dashed RL; curves that coincide are drawn once
+    and labelled with every group they stand for ('identical'); a curve that is unbounded
+    everywhere (QW never completes) is named in the legend instead of drawn; the x-axis
+    spans exactly the CPU counts given; the legend sits outside the data (``legend``:
+    'outside', 'inside' or 'none')."""
     import matplotlib.pyplot as plt
     if metric not in df.columns:
         raise PwmodelError(f"no column '{metric}' (have: {', '.join(df.columns)})", field="metric")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 4.0))
+        _, ax = plt.subplots(figsize=(7.5, 4.0))
     groups = [None] if by is None else df[by].unique(maintain_order=True).to_list()
-    for g in groups:
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    drawn: list[tuple[np.ndarray, np.ndarray, list[str], str, Any]] = []
+    missing: list[str] = []
+    for i, g in enumerate(groups):
         part = df if g is None else df.filter(pl.col(by) == g)
         for strat, style in (("QW", "-"), ("RL", "--")):
             s = part.filter(pl.col("strategy") == strat).sort("n_cpus")
-            y = s[metric].to_numpy().astype(float)
-            y = np.where(np.isfinite(y) & (y > 0), y, np.nan)
-            label = strat if g is None else f"{strat} {g}"
-            ax.plot(s["n_cpus"].to_numpy(), y, style, label=label, marker="." if s.height < 20 else None)
+            x = s["n_cpus"].to_numpy().astype(float)
+            raw = s[metric].to_numpy().astype(float)
+            y = np.where(np.isfinite(raw) & (raw > 0), raw, np.nan)
+            name = strat if g is None else f"{strat} {g}"
+            if np.all(np.isnan(y)):
+                why = ("unbounded (never completes)" if np.all(np.isinf(raw))
+                       else "0 at every N" if np.all(raw == 0) else "undefined")
+                missing.append(f"{name}: {why}, not drawn")
+                continue
+            same = next((d for d in drawn if d[3] == strat and d[0].shape == x.shape
+                         and np.array_equal(d[0], x)
+                         and np.allclose(d[1], y, rtol=1e-9, equal_nan=True)), None)
+            if same is not None:
+                same[2].append(str(g))
+                continue
+            drawn.append((x, y, [str(g)] if g is not None else [], strat, (colours[i % len(colours)], style)))
+    for x, y, names, strat, (colour, style) in drawn:
+        if len(names) > 1:
+            label = f"{strat} {' = '.join(names)} (identical)"
+        else:
+            label = f"{strat} {names[0]}" if names else strat
+        ax.plot(x, y, style, color=colour, label=label, marker="." if x.size < 20 else None)
+    for name in missing:
+        ax.plot([], [], " ", label=name)
     if budget_ns is not None and metric.endswith("_ns"):
-        ax.axhline(budget_ns, color="grey", lw=0.8, ls=":", label=f"budget {budget_ns / 1e3:g} µs")
+        ax.axhline(budget_ns, color="grey", lw=0.8, ls=":", label=f"budget {fmt.time_ns(budget_ns)}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    n = df["n_cpus"].to_numpy().astype(float)
+    if n.size and n.min() < n.max():
+        ax.set_xlim(n.min(), n.max())
     ax.set_xlabel("CPUs (N)")
     ax.set_ylabel(axis_label(metric))
     if title:
         ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    place_legend(ax, legend)
     return ax
+
+
+def place_legend(ax: Any, where: str = "outside") -> None:
+    """Legend outside the axes on the right (never over the data), inside, or none."""
+    if where == "none":
+        return
+    if where == "outside":
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0.0, frameon=False)
+    else:
+        ax.legend(fontsize="small")
 
 
 def axis_label(column: str) -> str:

@@ -14,13 +14,15 @@ from pwmodel import comparison as CMP
 from pwmodel import fmt
 from pwmodel import machine as M
 from pwmodel import params as P
+from pwmodel import verdict as V
 from pwmodel.decide import OBJECTIVES, check_objective, crossover_n
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import METRICS, Scenario, evaluate
 from pwmodel.models import callsite as CS
 from pwmodel.models import fastpath as FP
 from pwmodel.models import wakeup as W
-from pwmodel.notebook.display import figure_png, fmt_value, pick, plot_strategies, table_html
+from pwmodel.notebook.display import (figure_png, fmt_value, pick, place_legend, plot_strategies,
+                                      table_html)
 
 
 PREEMPT_CHOICES = ("profile",) + W.PREEMPT_MODELS
@@ -85,12 +87,16 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     xo = crossover_n(sc)
     wq, wr = float(q[col]), float(r[col])
     winner = str(CMP.winner(wq, wr))
+    v = V.verdict(sc.machine, state.isolation, n, state.callsite, state.remote_rate_hz,
+                  state.local_rate_hz, sc.preempt_model,
+                  overrides={"dirty_fraction": state.dirty_fraction})
+    configs = ("" if (state.qw_config, state.rl_config) == ("auto", "auto") else
+               " (The verdict uses the default kernel configurations of each strategy.)")
     summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, "
                f"{CS.name_of(state.callsite)}: "
                f"{state.objective} QW {fmt_value(wq, col)} vs RL {fmt_value(wr, col)} "
-               f"-> {winner} wins ({fmt.ratio_of(wq, wr)}); requester-latency crossover N*: "
-               f"{fmt.crossover(xo.n_cpus, xo.below, xo.above, long=True)}")
-    return WhatIfResult(state, at_n, curve, xo.n_cpus, xo.method, summary)
+               f"-> {winner} wins ({fmt.ratio_of(wq, wr)}). " + V.paragraph(v) + configs)
+    return WhatIfResult(state, at_n, curve, xo.n_cpus, xo.method, summary, {"verdict": v})
 
 
 def whatif_figure(res: WhatIfResult) -> Any:
@@ -98,16 +104,21 @@ def whatif_figure(res: WhatIfResult) -> Any:
     import matplotlib
     from matplotlib.figure import Figure
     col = OBJECTIVES[res.state.objective]
-    fig = Figure(figsize=(6.4, 3.8))
+    fig = Figure(figsize=(7.8, 3.8))
     ax = fig.add_subplot(1, 1, 1)
     budget = P.defaults()["budget_ns"] if res.state.objective.startswith("victim") else None
     plot_strategies(res.curve, col, ax=ax, budget_ns=budget,
                     title=f"{res.state.machine}: {W.LABELS[res.state.isolation]}")
-    ax.axvline(res.state.n_cpus, color="k", lw=0.8, alpha=0.6)
-    if math.isfinite(res.crossover_n_cpus) and res.state.objective == "requester_mean":
-        ax.axvline(res.crossover_n_cpus, color="tab:red", lw=0.8, ls="-.",
-                   label=f"crossover {res.crossover_n_cpus:.1f} CPUs")
-        ax.legend(fontsize="small")
+    ax.axvline(res.state.n_cpus, color="k", lw=0.8, alpha=0.6, label=f"N = {res.state.n_cpus}")
+    lo, hi = ax.get_xlim()
+    xo = res.crossover_n_cpus
+    if res.state.objective == "requester_mean":
+        if math.isfinite(xo) and lo <= xo <= hi:      # only inside the modelled range
+            ax.axvline(xo, color="tab:red", lw=0.8, ls="-.", label=f"N* = {fmt.cpus(xo)} CPUs")
+        else:
+            ax.plot([], [], " ", label=f"N* {fmt.crossover(xo, n_max=int(hi))}: off this axis")
+        ax.set_xlim(lo, hi)
+    place_legend(ax)
     del matplotlib
     return fig
 
