@@ -59,22 +59,25 @@ def regime_of(xo: DC.Crossover) -> str | None:
 
 
 def crossover_formula(sc: Scenario) -> tuple[sp.Expr | None, str]:
-    """(the closed form that produced this scenario's N*, or None; a Markdown note saying
-    which regime is active here and where the other applies, with the numbers)."""
+    """(the formula that produced this scenario's N*: its closed form, or the equation
+    T_QW = T_RL solved numerically (a sympy Eq); a Markdown note saying which regime is
+    active here and where the other applies, with the numbers)."""
     xo = DC.crossover_n(sc)
     regime = regime_of(xo)
     where = f"{sc.machine.name}, {sc.isolation}"
     n_txt = fmt.crossover(xo.n_cpus, xo.below, xo.above, long=True)
     if regime is None:
-        note = (f"**{where}: N\\* = {n_txt}**, found numerically ({xo.method}): the "
-                "wake-up maximum depends on N here, so neither closed form applies.")
+        eq = sp.Eq(F.qw_mean_expr(), F.rl_mean_expr())
+        note = (f"**{where}: N\\* = {n_txt}**, found numerically ({xo.method}) as the root of "
+                "T_QW(N) = T_RL(N) shown below: the wake-up maximum depends on N here, so "
+                "neither closed form applies.")
         if not (math.isfinite(xo.n_cpus) and xo.n_cpus <= fmt.N_MAX):
-            return None, note
+            return eq, note
         t = qw_tails(sc, xo.n_cpus)
         active = "lock" if t["lock"] > t["slowest"] else "slowest"
-        return None, note + (f" At N\\* the QW tail is in the '{active}' regime "
-                             f"(slowest CPU {fmt.time_ns(t['slowest'])}, lru_lock "
-                             f"{fmt.time_ns(t['lock'])}).")
+        return eq, note + (f" At N\\* the QW tail is in the '{active}' regime "
+                           f"(slowest CPU {fmt.time_ns(t['slowest'])}, lru_lock "
+                           f"{fmt.time_ns(t['lock'])}).")
     t = qw_tails(sc, xo.n_cpus)
     other = "slowest" if regime == "lock" else "lock"
     meaning = {"slowest": "the slowest dirty CPU's wake-up bounds the flush",
@@ -193,8 +196,9 @@ def rate_crossover_parts(sc: Scenario, n_cpus: Sequence[int]) -> pl.DataFrame:
     rows = []
     for n in n_cpus:
         rate = DC.crossover_rate(sc, n)
+        at = rate if math.isfinite(rate) and rate > 0 else sc.params()["remote_rate_hz"]
         s2 = Scenario(sc.machine, sc.isolation, sc.preempt_model, sc.callsite, sc.qw_config,
-                      sc.rl_config, {**(sc.overrides or {}), "remote_rate_hz": rate}, sc.wake)
+                      sc.rl_config, {**(sc.overrides or {}), "remote_rate_hz": at}, sc.wake)
         df = evaluate(s2, [n])
         q = df.filter(pl.col("strategy") == "QW").row(0, named=True)
         r = df.filter(pl.col("strategy") == "RL").row(0, named=True)
@@ -212,19 +216,21 @@ def rate_reading(parts: pl.DataFrame) -> str:
     mono = all(a <= b for a, b in zip(r, r[1:])) or all(a >= b for a, b in zip(r, r[1:]))
     q = parts["qw_cpu_per_cpu_ns"].to_list()
     rl = parts["rl_cpu_per_cpu_ns"].to_list()
+    tg = parts["tax_gap_per_op_ns"].to_list()
+
+    def moves(x: list[float]) -> str:
+        return (f"{'rises' if x[-1] > x[0] else 'falls' if x[-1] < x[0] else 'stays'} from "
+                f"{fmt.time_ns(x[0])} to {fmt.time_ns(x[-1])}")
     txt = (f"λ_R\\* runs {' → '.join(fmt.rate_hz(x) for x in r)} over N = "
            f"{', '.join(str(n) for n in parts['n_cpus'].to_list())}"
-           + (" (not monotonic)" if not mono else "") + ". It is N λ_L × (tax gap per op) / "
-           "(CPU time gap per drain), i.e. λ_L × tax gap / (gap per drained CPU): QW's CPU "
-           f"time per drained CPU rises from {fmt.time_ns(q[0])} to {fmt.time_ns(q[-1])} "
-           "(kworkers spinning while the drains serialise on the lru_lock), RL's from "
-           f"{fmt.time_ns(rl[0])} to {fmt.time_ns(rl[-1])} in steps where the fan-out leaves "
-           "an LLC or a socket (the mean c2c distance jumps); and the tax gap per op "
-           f"({fmt.time_ns(parts['tax_gap_per_op_ns'][0])} to "
-           f"{fmt.time_ns(parts['tax_gap_per_op_ns'][-1])}) itself grows with the drain rate "
-           "(RL's owner misses after each remote hold). The crossover follows these "
-           "differences, which widen and narrow as the steps and the contention "
-           "alternate; the model is piecewise in topology, so λ_R\\* need not be monotonic.")
+           + (" (not monotonic)" if not mono else " (monotonic here)")
+           + "; 'unbounded' = RL never costs less CPU time at that N. λ_R\\* is λ_L × (tax gap "
+           "per op) / (CPU time gap per drained CPU). Over this range QW's CPU time per drained "
+           f"CPU {moves(q)}, RL's {moves(rl)} (in steps where the fan-out leaves an LLC or a "
+           f"socket: the mean c2c distance jumps), and the tax gap per op {moves(tg)} (it is "
+           "taken at the crossover rate itself: RL's owner misses after each remote hold). "
+           "λ_R\\* follows the ratio of these gaps; where the per-CPU gap shrinks faster than the "
+           "tax gap it rises, where it widens it falls, so it need not be monotonic in N.")
     return txt
 
 
