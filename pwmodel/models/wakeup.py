@@ -102,6 +102,7 @@ dequeue_entity with DELAY_DEQUEUE/DELAY_ZERO), kernel/sched/core.c
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -138,6 +139,7 @@ def check(isolation: str, preempt_model: str = "voluntary") -> None:
                            f"(known: {', '.join(PREEMPT_MODELS)})", field="preempt_model")
 
 
+@functools.lru_cache(maxsize=None)
 def sched_wait_mean_expr(isolation: str, preempt_model: str = "voluntary") -> sp.Expr:
     """Mean ns between the IPI and the scheduler picking the kworker (idle exit included)."""
     check(isolation, preempt_model)
@@ -153,17 +155,20 @@ def sched_wait_mean_expr(isolation: str, preempt_model: str = "voluntary") -> sp
     return sp.oo
 
 
+@functools.lru_cache(maxsize=None)
 def fast_mean_expr(isolation: str) -> sp.Expr:
     """Mean ns of the immediate path: IPI + switch, log-normal spread on the busy levels."""
     m = S["ipi_ns"] + S["kworker_switch_ns"]
     return m * sp.exp(S["wake_fast_sigma_fraction"] ** 2 / 2) if isolation in BUSY else m
 
 
+@functools.lru_cache(maxsize=None)
 def wake_mean_expr(isolation: str, preempt_model: str = "voluntary") -> sp.Expr:
     """E[queue->start] in ns: IPI + scheduling wait + switch into the kworker."""
     return fast_mean_expr(isolation) + sched_wait_mean_expr(isolation, preempt_model)
 
 
+@functools.lru_cache(maxsize=None)
 def slow_wait_mean_expr() -> sp.Expr:
     """E[W] of a wake-up that waits for the tick: W = T - phase.
 
@@ -182,6 +187,7 @@ def _runs_uniform(a: sp.Expr, b: sp.Expr, u: sp.Expr) -> sp.Expr:
     return ja + ((jb - ja) * b - u * (jb * (jb + 1) - ja * (ja + 1)) / 2) / (b - a)
 
 
+@functools.lru_cache(maxsize=None)
 def lag_runs_expr() -> sp.Expr:
     """E[k]: wake-ups that preempt at once on the lag one tick wait earned (module docstring, 3).
 
@@ -193,12 +199,14 @@ def lag_runs_expr() -> sp.Expr:
     return s * _runs_uniform(_tick_ns - win, _tick_ns, u) + (1 - s) * _runs_uniform(sp.Integer(0), _tick_ns, u)
 
 
+@functools.lru_cache(maxsize=None)
 def zero_lag_loss_expr() -> sp.Expr:
     """q0: probability a zero-lag kworker's deadline is not the earliest (module docstring, 2)."""
     alone = sp.Min(1, S["busy_weight_fraction"] * S["base_slice_ns"] / S["busy_slice_ns"])
     return sp.Piecewise((alone, S["busy_entity_items"] <= 1), (1, True))
 
 
+@functools.lru_cache(maxsize=None)
 def rule_slow_expr(preempt_model: str = "voluntary") -> sp.Expr:
     """f_rule: share of wake-ups the EEVDF rules leave waiting for the tick."""
     if preempt_model == "lazy":
@@ -207,6 +215,7 @@ def rule_slow_expr(preempt_model: str = "voluntary") -> sp.Expr:
     return (1 - S["p_busy_sched_idle"]) * q0 / (1 + q0 * lag_runs_expr())
 
 
+@functools.lru_cache(maxsize=None)
 def p_slow_expr(preempt_model: str = "voluntary") -> sp.Expr:
     """Share of wake-ups that wait for the tick, from the three separate causes."""
     return 1 - ((1 - rule_slow_expr(preempt_model)) * (1 - S["other_share_fraction"] * S["p_other_hold"])
