@@ -3,7 +3,11 @@
 Starts ``jupyter lab`` on a free localhost port with a random token, opens the
 what-if explorer, runs all cells from the Run menu, waits for the ipywidgets,
 moves the CPU-count slider with the keyboard and checks that the summary and
-the figure change. The server's process group is always stopped. Autosave is
+the figure change; then changes the objective, the isolation level and the machine.
+The latency of each change, from the input event to the last of the new summary and
+the new figure in the page, is measured in the page (a MutationObserver) and printed
+(not asserted: benchmarks/bench_explorer.py collects it; ``$PWMODEL_LATENCY_OUT``
+names a JSON file to write it to). The server's process group is always stopped. Autosave is
 off (settings in a temporary folder), so the committed notebook stays without
 outputs; the test also checks that the file is unchanged.
 
@@ -40,6 +44,48 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 READY_S = 90.0      # server start
 WIDGETS_S = 180.0   # kernel start + imports + first evaluation, on busy cores
 UPDATE_S = 90.0     # one recomputation after the slider moves
+LATENCY_ENV = "PWMODEL_LATENCY_OUT"
+
+# Arms a one-shot probe: t0 at the first input event (captured on the document), then the
+# time the summary text and the figure's src each change; done when both have.
+_ARM_JS = """() => {
+  const root = document.querySelector('.jupyter-widgets img').closest('.jp-OutputArea') || document.body;
+  const q = () => [document.querySelector('.jupyter-widgets img').getAttribute('src'),
+                   document.querySelector('.pwmodel-summary').textContent];
+  const [src0, text0] = q();
+  const lat = {t0: null, img: null, summary: null, done: false};
+  window.__pwLatency = lat;
+  const start = (e) => { if (lat.t0 === null) lat.t0 = performance.now(); };
+  for (const ev of ['keydown', 'change', 'input']) document.addEventListener(ev, start, true);
+  const obs = new MutationObserver(() => {
+    if (lat.t0 === null) return;
+    const now = performance.now();
+    const [src, text] = q();
+    if (lat.img === null && src !== src0) lat.img = now - lat.t0;
+    if (lat.summary === null && text !== text0) lat.summary = now - lat.t0;
+    if (lat.img !== null && lat.summary !== null) {
+      lat.done = true; obs.disconnect();
+      for (const ev of ['keydown', 'change', 'input']) document.removeEventListener(ev, start, true);
+    }
+  });
+  obs.observe(root, {subtree: true, attributes: true, childList: true, characterData: true});
+}"""
+
+
+def _measure(page, action, label: str, out: dict) -> None:
+    """Run ``action`` (one widget change) and record its in-page latency in ms."""
+    page.evaluate(_ARM_JS)
+    action()
+    page.wait_for_function("() => window.__pwLatency && window.__pwLatency.done",
+                           timeout=UPDATE_S * 1000)
+    lat = page.evaluate("() => window.__pwLatency")
+    out[label] = {"summary_ms": lat["summary"], "figure_ms": lat["img"],
+                  "latency_ms": max(lat["summary"], lat["img"])}
+
+
+def _dropdown(page, description: str):
+    return page.locator(".widget-dropdown", has=page.locator(
+        "label", has_text=re.compile(rf"^{re.escape(description)}$"))).locator("select").first
 
 
 def _chromium() -> str:
@@ -148,7 +194,23 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_explorer_renders_and_reacts_in_chromium(tmp_path: Path) -> None:
+def _report_latency(latency: dict[str, dict[str, float]], capsys: pytest.CaptureFixture) -> None:
+    """Print the per-widget latencies (always, also without -s) and write them if asked."""
+    lines = [f"explorer latency in headless chromium (widget change -> updated summary and "
+             f"figure), load {os.getloadavg()[0]:.2f}:"]
+    for label, v in latency.items():
+        lines.append(f"  {label:<20} {v['latency_ms']:7.0f} ms  (summary {v['summary_ms']:.0f} ms, "
+                     f"figure {v['figure_ms']:.0f} ms)")
+    text = "\n".join(lines)
+    with capsys.disabled():
+        print("\n" + text)
+    dest = os.environ.get(LATENCY_ENV)
+    if dest:
+        from pwmodel.atomic import write_text
+        write_text(Path(dest), json.dumps(latency, indent=1) + "\n")
+
+
+def test_explorer_renders_and_reacts_in_chromium(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     chromium = _requirements()
     from playwright.sync_api import expect, sync_playwright
 
@@ -186,7 +248,8 @@ def test_explorer_renders_and_reacts_in_chromium(tmp_path: Path) -> None:
                 # move the CPU-count slider one step with the keyboard
                 handle = slider.locator(".noUi-handle").first
                 handle.focus()
-                handle.press("ArrowRight")
+                latency: dict[str, dict[str, float]] = {}
+                _measure(page, lambda: handle.press("ArrowRight"), "CPU count (slider)", latency)
                 expect(summary).to_contain_text("N = 65 CPUs", timeout=UPDATE_S * 1000)
                 page.wait_for_function(
                     "(s) => { const i = document.querySelector('.jupyter-widgets img');"
@@ -194,6 +257,15 @@ def test_explorer_renders_and_reacts_in_chromium(tmp_path: Path) -> None:
                     timeout=UPDATE_S * 1000)
                 readout = slider.locator(".widget-readout").first
                 assert readout.inner_text().strip() == "65"
+                for desc, value, label, shows in (
+                        ("objective", "victim_worst", "objective", "victim_worst QW"),
+                        ("isolation level", "housekeeping, busy SCHED_OTHER", "isolation level",
+                         "housekeeping, busy SCHED_OTHER"),
+                        ("machine", "amd-epyc-7r13-2s", "machine", "amd-epyc-7r13-2s, N = 65")):
+                    sel = _dropdown(page, desc)
+                    _measure(page, lambda: sel.select_option(label=value), label, latency)
+                    expect(summary).to_contain_text(shows, timeout=UPDATE_S * 1000)
+                _report_latency(latency, capsys)
             except Exception:
                 shot = tmp_path / "failure.png"
                 page.screenshot(path=str(shot))

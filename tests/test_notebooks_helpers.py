@@ -145,6 +145,60 @@ def test_whatif_summary_changes_with_inputs() -> None:
         NB.whatif(NB.WhatIfState(objective="speed"))
 
 
+def test_whatif_keeps_what_a_change_does_not_alter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An objective or CPU-count change reuses the crossover (and the curve); the kept
+    pieces give the same numbers as a fresh evaluation."""
+    import importlib
+    from dataclasses import replace
+    WI = importlib.import_module("pwmodel.notebook.whatif")
+    calls = {"crossover": 0, "evaluate": 0}
+    real_xo, real_ev = WI.crossover_n, WI.evaluate
+
+    def xo(*a, **k):
+        calls["crossover"] += 1
+        return real_xo(*a, **k)
+
+    def ev(*a, **k):
+        calls["evaluate"] += 1
+        return real_ev(*a, **k)
+
+    monkeypatch.setattr(WI, "crossover_n", xo)
+    monkeypatch.setattr(WI, "evaluate", ev)
+    WI.clear_cache()
+    st = NB.WhatIfState(machine="amd-epyc-7r13-2s", n_cpus=24, n_max=128, remote_rate_hz=50.0)
+    a = WI.whatif(st, grid_points=6)
+    assert calls == {"crossover": 1, "evaluate": 2}
+    b = WI.whatif(replace(st, objective="victim_worst"), grid_points=6)
+    assert calls == {"crossover": 1, "evaluate": 2}, "objective change recomputed the model"
+    assert "victim_worst" in b.summary and b.crossover_n_cpus == a.crossover_n_cpus
+    c = WI.whatif(replace(st, n_cpus=25), grid_points=6)
+    assert calls == {"crossover": 1, "evaluate": 3}, "CPU-count change recomputed the curve"
+    assert 25 in c.curve["n_cpus"].to_list() and 24 not in c.curve["n_cpus"].to_list()
+    WI.whatif(replace(st, dirty_fraction=0.25), grid_points=6)
+    assert calls["crossover"] == 2, "a rate or fraction change must recompute"
+    WI.clear_cache()
+    fresh = WI.whatif(replace(st, n_cpus=25), grid_points=6)
+    assert fresh.summary == c.summary
+    assert fresh.at_n.equals(c.at_n) and fresh.curve.equals(c.curve)
+
+
+def test_whatif_figure_layout_fits() -> None:
+    """The explorer's fixed-layout figure keeps its legend and labels inside the image."""
+    res = NB.whatif(NB.WhatIfState(n_cpus=48, n_max=256), grid_points=5)
+    fig = NB.whatif_figure(res)
+    png = NB.whatif_png(res)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    full = fig.bbox
+    ax = fig.axes[0]
+    for art in (ax.get_legend(), ax.yaxis.label, ax.xaxis.label, ax.title):
+        bb = art.get_window_extent(r)
+        assert bb.x0 >= full.x0 - 1 and bb.x1 <= full.x1 + 1 and bb.y0 >= full.y0 - 1, art
+
+
 def test_whatif_widget_updates_on_control_change(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("ipywidgets")
     monkeypatch.setenv(NB.SMALL_ENV, "1")

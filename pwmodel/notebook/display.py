@@ -150,11 +150,12 @@ def axis_label(column: str) -> str:
     return column.replace("_", " ")
 
 
-def figure_png(fig: Any, dpi: int = 80) -> bytes:
-    """PNG bytes of a matplotlib figure (the figure is closed)."""
+def figure_png(fig: Any, dpi: int = 80, tight: bool = True) -> bytes:
+    """PNG bytes of a matplotlib figure (the figure is closed); ``tight=False`` keeps the
+    figure's own layout (one drawing instead of two)."""
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return buf.getvalue()
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -67,15 +68,65 @@ class WhatIfResult:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+# ---- what a widget change does not alter, kept -----------------------------------------
+# Each piece is keyed by the state fields it depends on: an objective change recomputes
+# nothing but the summary and the figure; a CPU-count change re-evaluates one CPU count and
+# the verdict, not the curve or the crossover.
+_CACHE_SIZE = 64
+_CACHE: dict[tuple, Any] = {}
+
+
+def _file_stamp(name: str) -> tuple:
+    """(mtime, size) of a machine or call-site given as a file, so an edited file is re-read."""
+    if name.endswith(".toml") or os.sep in name:
+        try:
+            st = os.stat(name)
+        except OSError:
+            return (name,)
+        return (name, st.st_mtime_ns, st.st_size)
+    return (name,)
+
+
+def _scenario_key(state: WhatIfState) -> tuple:
+    """The state fields the model depends on (not the objective, the CPU count or the axis)."""
+    return (_file_stamp(state.machine), state.isolation, state.preempt_model,
+            _file_stamp(state.callsite), state.qw_config, state.rl_config,
+            float(state.remote_rate_hz), float(state.local_rate_hz), float(state.dirty_fraction))
+
+
+def _cached(kind: str, key: tuple, make: Any) -> Any:
+    k = (kind, *key)
+    if k in _CACHE:
+        _CACHE[k] = _CACHE.pop(k)          # most recent last
+        return _CACHE[k]
+    val = make()
+    _CACHE[k] = val
+    while len(_CACHE) > _CACHE_SIZE:
+        del _CACHE[next(iter(_CACHE))]
+    return val
+
+
+def clear_cache() -> None:
+    """Forget every kept piece (the model code changed, e.g. after a reload)."""
+    _CACHE.clear()
+
+
 def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
-    """Evaluate one explorer state: all metrics at N, the objective over a CPU grid, the crossover."""
+    """Evaluate one explorer state: all metrics at N, the objective over a CPU grid, the crossover.
+
+    Pieces a change does not alter are kept (per machine, level, call site, configurations
+    and rates): the curve over the CPU grid, the crossover, the evaluation at N and the
+    verdict; the objective only picks what the summary and the figure show."""
     col = check_objective(state.objective)
-    sc = state.scenario()
+    key = _scenario_key(state)
+    sc = _cached("scenario", key, state.scenario)
     n = int(state.n_cpus)
     pts = grid_points or pick(33, 9)
-    grid = np.unique(np.concatenate([np.round(np.geomspace(1, max(state.n_max, n), pts)), [n]]))
-    curve = evaluate(sc, grid)
-    at = curve.filter(pl.col("n_cpus") == n)
+    n_top = max(state.n_max, n)
+    grid = np.unique(np.round(np.geomspace(1, n_top, pts)))
+    base = _cached("curve", (*key, n_top, pts), lambda: evaluate(sc, grid))
+    at = _cached("at_n", (*key, n), lambda: evaluate(sc, [n]))
+    curve = base if n in grid else pl.concat([base, at]).sort(["n_cpus", "strategy"])
     q = at.filter(pl.col("strategy") == "QW").row(0, named=True)
     r = at.filter(pl.col("strategy") == "RL").row(0, named=True)
     rows = []
@@ -84,12 +135,12 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
         rows.append({"metric": m, "qw": a, "rl": b, "winner": str(CMP.winner(a, b)),
                      "ratio": float(CMP.ratio(a, b))})
     at_n = pl.DataFrame(rows)
-    xo = crossover_n(sc)
+    xo = _cached("crossover", key, lambda: crossover_n(sc))
     wq, wr = float(q[col]), float(r[col])
     winner = str(CMP.winner(wq, wr))
-    v = V.verdict(sc.machine, state.isolation, n, state.callsite, state.remote_rate_hz,
-                  state.local_rate_hz, sc.preempt_model,
-                  overrides={"dirty_fraction": state.dirty_fraction})
+    v = _cached("verdict", (*key, n), lambda: V.verdict(
+        sc.machine, state.isolation, n, state.callsite, state.remote_rate_hz,
+        state.local_rate_hz, sc.preempt_model, overrides={"dirty_fraction": state.dirty_fraction}))
     configs = ("" if (state.qw_config, state.rl_config) == ("auto", "auto") else
                " (The verdict uses the default kernel configurations of each strategy.)")
     summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, "
@@ -99,12 +150,30 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     return WhatIfResult(state, at_n, curve, xo.n_cpus, xo.method, summary, {"verdict": v})
 
 
+_SUP = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def _power_label(v: float, _pos: Any = None) -> str:
+    """Tick label of a log axis as plain text ('1024', '10\u2074'): no mathtext to typeset."""
+    if v <= 0 or not math.isfinite(v):
+        return ""
+    e = math.log10(v)
+    if abs(e - round(e)) < 1e-9 and abs(e) >= 3:
+        return "10" + str(int(round(e))).translate(_SUP)
+    return f"{v:g}"
+
+
 def whatif_figure(res: WhatIfResult) -> Any:
-    """Figure of the objective against N for both strategies, with N and the crossover marked."""
+    """Figure of the objective against N for both strategies, with N and the crossover marked.
+
+    Drawn for a fixed layout (room on the right for the legend) with plain-text tick
+    labels and major grid lines only: the explorer redraws it at every change."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullLocator
     col = OBJECTIVES[res.state.objective]
     fig = Figure(figsize=(7.8, 3.8))
+    fig.subplots_adjust(left=0.1, right=0.7, bottom=0.13, top=0.91)
     ax = fig.add_subplot(1, 1, 1)
     budget = P.defaults()["budget_ns"] if res.state.objective.startswith("victim") else None
     plot_strategies(res.curve, col, ax=ax, budget_ns=budget,
@@ -118,9 +187,18 @@ def whatif_figure(res: WhatIfResult) -> Any:
         else:
             ax.plot([], [], " ", label=f"N* {fmt.crossover(xo, n_max=int(hi))}: off this axis")
         ax.set_xlim(lo, hi)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(_power_label))
+        axis.set_minor_locator(NullLocator())
+    ax.grid(False, which="minor")
     place_legend(ax)
     del matplotlib
     return fig
+
+
+def whatif_png(res: WhatIfResult) -> bytes:
+    """PNG of :func:`whatif_figure` in its fixed layout (one drawing, no tight-box pass)."""
+    return figure_png(whatif_figure(res), tight=False)
 
 
 def at_n_text(at_n: pl.DataFrame) -> pl.DataFrame:
@@ -216,6 +294,6 @@ class WhatIf:
             return
         self.result = res
         self.table.value = table_html(at_n_text(res.at_n))
-        self.image.value = figure_png(whatif_figure(res))
+        self.image.value = whatif_png(res)
         self.summary.value = f"<span class='pwmodel-summary-text'>{res.summary}</span>"
         self.updates += 1
