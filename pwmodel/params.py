@@ -245,8 +245,10 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
 # name -> (low, high, kind, justification). Every parameter whose source is (partly)
 # an assumption has one (tests/test_params_intervals.py checks it). "workload" ranges
 # describe the scenario a user picks rather than an unknown property of the machine.
-_X2 = "assumption: a factor 2 either way around the assumed value (no published measurement)"
-RANGES: dict[str, tuple[float, float, str, str]] = {
+# X2: the assumed value halved and doubled (no published measurement), computed from the
+# registry default so that the range follows it.
+X2 = "assumption: a factor 2 either way around the assumed value (no published measurement)"
+RANGES: dict[str, tuple[float, float, str, str] | str] = {
     "freq_hz": (2.0e9, 3.8e9, "assumption",
                 "assumption: base to all-core turbo clocks of current server parts, 2.0-3.8 GHz"),
     "static_key_ns": (0.0, 2.0 / 3.0, "assumption",
@@ -255,7 +257,7 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
                        "assumption: 0-3 cycles at 3.0 GHz (an L1-hit offset load, often hidden)"),
     "call_ns": (4.0 / 3.0, 14.0 / 3.0, "assumption",
                 REF + "pw_series_numbers.csv: 4-14 cycles per lock/unlock not inlined, at 3.0 GHz"),
-    "base_op_ns": (10.0, 40.0, "assumption", _X2),
+    "base_op_ns": X2,
     "batch_items": (1.0, 31.0, "assumption",
                     "kernel source: a non-empty folio_batch holds 1..PAGEVEC_SIZE (31) folios"),
     "item_drain_ns": (25.0, 300.0, "assumption",
@@ -264,7 +266,7 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
     "lru_hold_fraction": (0.5, 1.0, "assumption",
                           "assumption: at least half of the per-folio work is list and stat "
                           "updates under lru_lock"),
-    "local_cs_ns": (15.0, 60.0, "assumption", _X2),
+    "local_cs_ns": X2,
     "kernel_exit_rate_hz": (1.0, 1e5, "workload",
                             "workload: from one system call per second to one per 10 us "
                             "(sweep it; 0 = a task that never enters the kernel)"),
@@ -278,10 +280,10 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
     "ipi_ns": (400.0, 1317.0, "assumption",
                REF + "ipi_latency.csv: 1317 ns (KVM guest with IPIv) as the upper end; bare "
                "metal unpublished, low end assumed at a third of it"),
-    "queue_work_ns": (250.0, 1000.0, "assumption", _X2),
-    "kworker_switch_ns": (750.0, 3000.0, "assumption", _X2),
-    "kworker_irq_ns": (2000.0, 8000.0, "assumption", _X2),
-    "requester_wakeup_ns": (1500.0, 6000.0, "assumption", _X2),
+    "queue_work_ns": X2,
+    "kworker_switch_ns": X2,
+    "kworker_irq_ns": X2,
+    "requester_wakeup_ns": X2,
     "p_deep_idle": (0.0, 1.0, "assumption",
                     "assumption: the whole range (nothing published for the menu governor on a "
                     "long-idle CPU)"),
@@ -311,10 +313,11 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
 
 def _with_ranges(params: dict[str, Param]) -> dict[str, Param]:
     out = dict(params)
-    for name, (lo, hi, kind, why) in RANGES.items():
+    for name, row in RANGES.items():
         if name not in out:
             continue   # a range for a parameter no longer in the registry is ignored
         p = out[name]
+        lo, hi, kind, why = (p.default / 2, p.default * 2, "assumption", X2) if row == X2 else row
         if not (p.bounds[0] <= lo <= p.default <= hi <= p.bounds[1]):
             raise AssertionError(f"params.RANGES[{name!r}] = [{lo:g}, {hi:g}] must hold the "
                                  f"default {p.default:g} inside the bounds {p.bounds}")
@@ -425,24 +428,10 @@ class ParamSet:
                     ivs[k] = iv
         return ParamSet(vals, srcs, ivs)
 
-    def with_intervals(self, intervals: Mapping[str, Interval]) -> "ParamSet":
-        """The same values with these intervals set (each must hold its value)."""
-        check_names(intervals)
-        ivs = dict(self.intervals)
-        for k, iv in intervals.items():
-            check_interval(k, self.values[k], iv.low, iv.high)
-            ivs[k] = iv
-        return ParamSet(self.values, self.sources, ivs)
-
     def ranged(self, kinds: Iterable[str] = ("assumption", "fitted")) -> dict[str, Interval]:
         """The intervals of the given kinds with a nonzero width."""
         ks = set(kinds)
         return {k: iv for k, iv in self.intervals.items() if iv.kind in ks and iv.high > iv.low}
-
-    def unranged_assumptions(self) -> list[str]:
-        """Parameters whose value rests on an assumption but carry no interval."""
-        return sorted(k for k, s in self.sources.items()
-                      if "assum" in s.lower() and k not in self.intervals)
 
     def subs(self) -> dict[sp.Symbol, float]:
         return {SYMBOLS[k]: v for k, v in self.values.items()}

@@ -23,8 +23,9 @@ The requester-latency crossover N* (:func:`pwmodel.decide.crossover_n`) is repor
 beside the verdict: it is where the requester alone would switch strategy.
 
 Flip: every parameter with a plausible interval of kind ``assumption`` or ``fitted``
-(:meth:`pwmodel.params.ParamSet.ranged`) is moved alone to each end of its interval and
-the verdict re-taken at the same N. A parameter flips the verdict when the strategy
+(the one-at-a-time settings of :class:`pwmodel.uncertainty.Plan`) is moved alone to each
+end of its interval and the verdict re-taken at the same N (all settings in one batch
+evaluation). A parameter flips the verdict when the strategy
 changes at one end; among several, the one that moves the deciding cost's log ratio
 QW/RL the most is named. When none flips, the one that moves it most is named as the
 closest.
@@ -32,25 +33,29 @@ closest.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import polars as pl
 
+from pwmodel import budgets
 from pwmodel import comparison as CMP
 from pwmodel import decide as DC
+from pwmodel import evaluate as E
 from pwmodel import fmt
 from pwmodel import machine as M
+from pwmodel import uncertainty as U
 from pwmodel.evaluate import Scenario, evaluate
 from pwmodel.models import wakeup as W
 
 REQUESTER = "requester latency"
 VICTIM = "victim interruption"
 CPU = "CPU share"
-BUDGET_QUANTITIES = (("5G RAN latency requirement", "5G RAN"),
-                     ("industrial automation response deadline", "industrial control"))
+# the metrics of evaluate() the rule of the module docstring reads
+DECIDING = ("requester_mean_ns", "victim_worst_ns", "cpu_load_cpus")
+# moved by the scenario, not by the flip search: the budget and the workload's rates
+NOT_FLIPPED = ("budget_ns", "remote_rate_hz", "local_rate_hz")
 
 
 @dataclass(frozen=True)
@@ -108,27 +113,27 @@ NUMBER_KINDS = {
 }
 
 
-def budget_ns(quantity: str) -> float:
-    """A latency budget quoted in data/reference/pw_series_numbers.csv (us there, ns here)."""
-    from pwmodel.report.results import budget_ns as read
-    return read(quantity)
-
-
 def _pair(df: pl.DataFrame, col: str) -> tuple[float, float]:
     q = float(df.filter(pl.col("strategy") == "QW")[col][0])
     r = float(df.filter(pl.col("strategy") == "RL")[col][0])
     return q, r
 
 
+def pairs(df: pl.DataFrame) -> dict[str, tuple[float, float]]:
+    """(QW, RL) of each metric the rule reads, from one CPU count's evaluate() rows."""
+    return {m: _pair(df, m) for m in DECIDING}
+
+
 def _log_ratio(q: float, r: float) -> float:
     return float(CMP.log10_ratio(q, r))
 
 
-def decide_at(df: pl.DataFrame, isolation: str, remote_rate_hz: float, budget: float
-              ) -> tuple[str, str, str, float]:
+def decide_at(values: Mapping[str, tuple[float, float]], isolation: str, remote_rate_hz: float,
+              budget: float) -> tuple[str, str, str, float]:
     """(strategy, deciding cost, rule in words, deciding log10 QW/RL) from one CPU count's
-    evaluate() rows, by the rule of the module docstring."""
-    qr, rr = _pair(df, "requester_mean_ns")
+    (QW, RL) values of the metrics in :data:`DECIDING` (:func:`pairs`), by the rule of the
+    module docstring."""
+    qr, rr = (float(x) for x in values["requester_mean_ns"])
     rho_q, rho_r = remote_rate_hz * qr * 1e-9, remote_rate_hz * rr * 1e-9
     q_stuck, r_stuck = not (rho_q < 1), not (rho_r < 1)
     if q_stuck != r_stuck:
@@ -138,7 +143,7 @@ def decide_at(df: pl.DataFrame, isolation: str, remote_rate_hz: float, budget: f
                "one drain takes longer than the time between drains")
         return win, REQUESTER, why, _log_ratio(qr, rr)
     if isolation in W.PROTECTED:
-        qv, rv = _pair(df, "victim_worst_ns")
+        qv, rv = (float(x) for x in values["victim_worst_ns"])
         q_ok, r_ok = qv <= budget, rv <= budget
         if q_ok != r_ok:
             win = "QW" if q_ok else "RL"
@@ -148,7 +153,7 @@ def decide_at(df: pl.DataFrame, isolation: str, remote_rate_hz: float, budget: f
             win = "RL" if rv < qv else "QW"
             return win, VICTIM, f"both exceed the isolated task's budget and {win} less", \
                 _log_ratio(qv, rv)
-    ql, rl = _pair(df, "cpu_load_cpus")
+    ql, rl = (float(x) for x in values["cpu_load_cpus"])
     win = "RL" if rl < ql else "QW"
     pre = ("both keep the isolated task within its budget, so " if isolation in W.PROTECTED
            else "the target is not isolated, so ")
@@ -174,26 +179,30 @@ def victim_growth(sc: Scenario, budget: float, n_max: int = fmt.N_MAX) -> tuple[
 
 def flip_parameter(sc: Scenario, n_cpus: int, strategy: str, budget: float) -> Flip | None:
     """The ranged parameter that flips the verdict at ``n_cpus`` (or comes closest)."""
-    ps = sc.params()
-    ranged = ps.ranged(("assumption", "fitted"))
-    base_ov = dict(sc.overrides or {})
-    _, _, _, m0 = decide_at(evaluate(sc, [n_cpus]), sc.isolation, ps["remote_rate_hz"], budget)
+    plan = U.Plan(sc, n_draws=0)
+    ps, rate = plan.ps, plan.ps["remote_rate_hz"]
+    moved = [s for s in plan.spreads if s.name not in NOT_FLIPPED]
+    settings = [{}] + [{s.name: end} for s in moved for end in (s.low, s.high)]
+    out = E.batch_metrics(plan.cases(settings), [float(n_cpus)], DECIDING)
+
+    def at(i: int) -> tuple[str, float]:
+        win, _, _, m = decide_at({k: (q[i, 0], r[i, 0]) for k, (q, r) in out.items()},
+                                 sc.isolation, rate, budget)
+        return win, m
+    _, m0 = at(0)
     best: tuple[tuple[int, float], Flip] | None = None
-    for name, iv in sorted(ranged.items()):
-        if name in ("budget_ns", "remote_rate_hz", "local_rate_hz"):
-            continue
+    for j, spd in enumerate(moved):
+        iv = ps.intervals[spd.name]
         flips, margins = None, []
-        for end, v in (("low", iv.low), ("high", iv.high)):
-            s2 = dataclasses.replace(sc, overrides={**base_ov, name: v})
-            win, _, _, m = decide_at(evaluate(s2, [n_cpus]), sc.isolation,
-                                     ps["remote_rate_hz"], budget)
+        for k, end in enumerate(("low", "high")):
+            win, m = at(1 + 2 * j + k)
             margins.append(m)
             if win != strategy and flips is None:
                 flips = end
         move = max((abs(m - m0) for m in margins if math.isfinite(m) and math.isfinite(m0)),
                    default=0.0)
         key = (1 if flips else 0, move)
-        f = Flip(name, iv.low, iv.high, iv.kind, iv.source, flips, (margins[0], margins[1]))
+        f = Flip(spd.name, iv.low, iv.high, iv.kind, iv.source, flips, (margins[0], margins[1]))
         if best is None or key > best[0]:
             best = (key, f)
     if best is None or best[0][1] == 0.0 and not best[1].flips_at:
@@ -219,14 +228,14 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
     ps = sc.params()
     budget = float(ps["budget_ns"])
     df = evaluate(sc, [n])
-    strategy, deciding, reason, margin = decide_at(df, isolation, rr, budget)
+    strategy, deciding, reason, margin = decide_at(pairs(df), isolation, rr, budget)
     qr, rrq = _pair(df, "requester_mean_ns")
     qv, rv = _pair(df, "victim_worst_ns")
     ql, rl = _pair(df, "cpu_load_cpus")
     qt, rt = _pair(df, "fastpath_tax_ns")
     _, rx = _pair(df, "fastpath_extra_ns")
-    budgets = [budget_ns(q) for q, _ in BUDGET_QUANTITIES]
-    other = budgets[1] if math.isclose(budget, budgets[0]) else budgets[0]
+    quoted = [budgets.budget_ns(q) for q, _ in budgets.BUDGETS]
+    other = quoted[1] if math.isclose(budget, quoted[0]) else quoted[0]
     xo = crossover_n(m, isolation, preempt_model, callsite, rr, lr, _key(overrides))
     vfrom, grows = victim_growth(sc, budget)
     values = {

@@ -78,3 +78,20 @@ def test_committed_model_description_matches_the_code():
         "docs/model.md is out of date with the model: run  python -m pwmodel.modeldoc  and commit it"
     for name in ("rl_mean_expr", "qw_mean_expr", "qw_p99_expr", "rl_victim_worst_expr"):
         assert f"`fanout.{name}`" in text
+
+
+def test_model_and_decision_code_do_not_import_the_report():
+    """The report builds on the model, the verdict and the readers, never the other way
+    round (the verdict once read its budgets through pwmodel.report)."""
+    wrong = []
+    for path in sorted(ROOT.joinpath("pwmodel").rglob("*.py")):
+        rel = path.relative_to(ROOT / "pwmodel").as_posix()
+        if rel.startswith(("report/", "commands/")) or rel == "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            mods = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if isinstance(node, ast.ImportFrom) and node.module == "pwmodel":
+                mods = [f"pwmodel.{a.name}" for a in node.names]
+            wrong += [f"{rel}: imports {m}" for m in mods if m.startswith("pwmodel.report")]
+    assert not wrong, "\n".join(wrong)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -11,8 +10,7 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = sorted(NB_DIR.glob("0*.ipynb"))
+from nbrun import INLINE, NOTEBOOKS, environ, execute  # noqa: E402
 EXPECTED = ("01", "02", "03", "04", "05", "06", "07")
 
 
@@ -54,13 +52,11 @@ WORKERS = 2              # notebooks run two at a time (each in its own kernel)
 
 
 def _run(path: Path) -> tuple["nbformat.NotebookNode", float]:
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     t0 = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NB_DIR)}})
     try:
-        client.execute()
+        execute(nb, timeout=120)
     except Exception as exc:  # reported per notebook below, with the cell's error
         nb.metadata["pwmodel_test_error"] = f"{type(exc).__name__}: {str(exc)[-3000:]}"
     return nb, time.perf_counter() - t0
@@ -70,19 +66,9 @@ def _run(path: Path) -> tuple["nbformat.NotebookNode", float]:
 def executed() -> dict[str, object]:
     """Run every notebook once, small size, two at a time; wall time in ``_total_s``."""
     from concurrent.futures import ThreadPoolExecutor
-    old = {k: os.environ.get(k) for k in ("PWMODEL_SMALL", "MPLBACKEND")}
-    os.environ["PWMODEL_SMALL"] = "1"
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     t0 = time.perf_counter()
-    try:
-        with ThreadPoolExecutor(WORKERS) as ex:
-            results = dict(zip([p.name for p in NOTEBOOKS], ex.map(_run, NOTEBOOKS)))
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with environ(PWMODEL_SMALL="1", MPLBACKEND=INLINE), ThreadPoolExecutor(WORKERS) as ex:
+        results = dict(zip([p.name for p in NOTEBOOKS], ex.map(_run, NOTEBOOKS)))
     return {**results, "_total_s": time.perf_counter() - t0}
 
 

@@ -11,21 +11,20 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbclient")
 
 from pwmodel import fmt  # noqa: E402
 from pwmodel import machine as M  # noqa: E402
 from pwmodel.models import wakeup as W  # noqa: E402
 
-NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = sorted(NB_DIR.glob("0*.ipynb"))
+from nbrun import INLINE, NB_DIR, NOTEBOOKS, environ, execute  # noqa: E402
+
 RAW = "# raw data"          # cells whose tables are raw rows (published or parsed), not model output
 FLOAT = re.compile(r"(?<![\w.])-?(\d+\.\d+)(?:e[+-]?\d+)?(?![\w.])")
 BAD = re.compile(r"(?<![\w-])(inf|-inf|nan|NaN)(?![\w-])")
@@ -33,21 +32,9 @@ NSTAR = re.compile(r"N\* = (> \d+|none|\d+)")
 
 
 def _execute(path: Path, env: dict[str, str]) -> "nbformat.NotebookNode":
-    old = {k: os.environ.get(k) for k in (*env, "PWMODEL_SMALL", "MPLBACKEND")}
-    os.environ.pop("PWMODEL_SMALL", None)            # full size
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    os.environ.update(env)
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(NB_DIR)}}).execute()
-        return nb
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # full size (PWMODEL_SMALL unset)
+    with environ(PWMODEL_SMALL=None, MPLBACKEND=INLINE, **env):
+        return execute(nbformat.read(path, as_version=4), timeout=600)
 
 
 @pytest.fixture(scope="module")

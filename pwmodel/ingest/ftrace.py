@@ -67,11 +67,6 @@ SCHEMA = {
 }
 
 
-def empty_frame() -> pl.DataFrame:
-    """An event frame with the documented schema and no rows."""
-    return pl.DataFrame(schema=SCHEMA)
-
-
 def read_text(path: str | os.PathLike) -> str:
     """Read a text file (gzip, xz, bzip2, zstd allowed; byte-order mark dropped);
     undecodable bytes become U+FFFD. See :mod:`pwmodel.ingest.source`."""

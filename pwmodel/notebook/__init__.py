@@ -27,12 +27,12 @@ from pwmodel import fmt, verdict
 from pwmodel.notebook.story import (answer_reading, compare_claim, compare_text, crossover_formula,
                                     gaps_reading, qw_tails, rate_crossover_parts, rate_reading,
                                     table, target_load, transfer_note, wake_reading)
-from pwmodel.notebook.loaders import EXAMPLE_TRACE, REPO, has_module, measured, reference, trace_lifecycle
+from pwmodel.notebook.loaders import EXAMPLE_TRACE, REPO, measured, reference, trace_lifecycle
 from pwmodel.notebook.whatif import (PREEMPT_CHOICES, WhatIf, WhatIfResult, WhatIfState, at_n_text,
                                      whatif, whatif_figure, whatif_png)
 
 __all__ = ["small", "n_grid", "pick", "latex", "show_math", "symbols_table", "reference",
-           "has_module", "EmpiricalDist", "discretize", "measured", "trace_lifecycle", "wake_check",
+           "EmpiricalDist", "discretize", "measured", "trace_lifecycle", "wake_check",
            "empirical_dist", "latency_summary", "dist_summary", "answer", "model_vs_sim",
            "plot_strategies", "axis_label", "figure_png", "WhatIfState", "WhatIfResult", "whatif",
            "whatif_figure", "whatif_png", "fmt_value", "at_n_text", "table_html", "WhatIf", "SMALL_ENV", "EXAMPLE_TRACE", "REPO",

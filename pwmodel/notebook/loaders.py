@@ -18,12 +18,6 @@ def reference(name: str) -> pl.DataFrame:
     return DATA.load(f"reference/{name}")
 
 
-def has_module(name: str) -> bool:
-    """True when ``pwmodel.<name>`` can be imported (parts of the package land over time)."""
-    import importlib.util
-    return importlib.util.find_spec(f"pwmodel.{name}") is not None
-
-
 EXAMPLE_TRACE = REPO / "tests" / "fixtures" / "ingest" / "ftrace_tracefs_local.txt"
 
 

@@ -13,7 +13,7 @@ import math
 from pwmodel import fmt
 from pwmodel import verdict as V
 from pwmodel.report import results as R
-from pwmodel.report.text import Recorder, heading, table, wrap
+from pwmodel.report.text import Recorder, heading, per_machine, wrap
 
 # isolation levels that get a full paragraph (when the report covers them)
 PARAGRAPH_LEVELS = ("busy_other", "nohz_other", "nohz_fifo_dlserver")
@@ -30,12 +30,6 @@ def verdict_value(mname: str, isolation: str, callsite: str,
                   overrides: tuple[tuple[str, float], ...], flip: bool, key: str) -> float:
     """One number of the verdict at the machine's CPU count (ns, Hz, CPUs, shares)."""
     return float(_verdict(mname, isolation, callsite, overrides, flip).values[key])
-
-
-def crossover_text(mname: str, isolation: str, callsite: str,
-                   overrides: tuple[tuple[str, float], ...] = ()) -> str:
-    """N* as every surface prints it (short form of pwmodel.fmt.crossover)."""
-    return V.n_star_text(_verdict(mname, isolation, callsite, overrides, False))
 
 
 def _printer(rec: Recorder, args: tuple, v: V.Verdict):
@@ -77,10 +71,8 @@ def section(rec: Recorder, cfg: R.Config) -> list[str]:
     def cell(iso: str, m: str) -> str:
         v = _verdict(m, iso, cfg.callsite, cfg.overrides, False)
         return f"{v.strategy} {short[v.deciding]}, N* {V.n_star_text(v)}"
-    for start in range(0, len(cfg.machines), 2):
-        ms = cfg.machines[start:start + 2]
-        rows = [[iso] + [cell(iso, m) for m in ms] for iso in cfg.isolations]
-        out += [""] + table(["isolation"] + [rec.name(m[:20]) for m in ms], rows)
+    out += per_machine(rec, cfg.machines, "isolation", cfg.isolations, cell, per_table=2,
+                       width=20)
     for m in cfg.machines:
         for iso in cfg.isolations:
             v = _verdict(m, iso, cfg.callsite, cfg.overrides, False)

@@ -17,7 +17,7 @@ from pwmodel.report import answer
 from pwmodel.report import measured as MS
 from pwmodel.report import results as R
 from pwmodel.report import tables
-from pwmodel.report.text import COMMAND, Recorder, bar_chart, heading, table, wrap
+from pwmodel.report.text import COMMAND, Recorder, bar_chart, heading, per_machine, table, wrap
 
 US = 1e3
 RATES_HZ = (1e6, 1e7)
@@ -136,17 +136,6 @@ def _headline_intervals(rec: Recorder, cfg: R.Config) -> list[str]:
     return out
 
 
-def _per_machine(rec: Recorder, cfg: R.Config, first: str, keys, cell) -> list[str]:
-    """Tables of ``cell(key, machine)`` with one row per key and up to three machine
-    columns per table (machine names cut to 15 characters to fit 72 columns)."""
-    out: list[str] = []
-    for start in range(0, len(cfg.machines), 3):
-        ms = cfg.machines[start:start + 3]
-        rows = [[k] + [cell(k, m) for m in ms] for k in keys]
-        out += [""] + table([first] + [rec.name(m[:15]) for m in ms], rows)
-    return out
-
-
 def q2(rec: Recorder, cfg: R.Config) -> list[str]:
     out = heading("Q2. When is queue_work_on + flush_work cheaper than a remote lock?")
     out += wrap("The caller of lru_add_drain_all() waits until every dirty CPU is "
@@ -158,7 +147,7 @@ def q2(rec: Recorder, cfg: R.Config) -> list[str]:
                 "nohz_full CPU with neither fair server nor RT throttling starves the "
                 "kworker).")
     flags: list[str] = []
-    out += _per_machine(rec, cfg, "isolation", cfg.isolations,
+    out += per_machine(rec, cfg.machines, "isolation", cfg.isolations,
                         lambda iso, m: _xo_cell(rec, m, iso, cfg, flags))
     for f in flags:
         out += wrap(f"* {f}", "  ")
@@ -264,7 +253,7 @@ def q5(rec: Recorder, cfg: R.Config) -> list[str]:
                 "for the whole remote hold (lock, batch and folio lines at the "
                 "largest c2c of the machine plus the drain work) and then refetches "
                 "the lock and header lines. In us, N = all CPUs of the machine:")
-    out += _per_machine(rec, cfg, "call site", cfg.callsites,
+    out += per_machine(rec, cfg.machines, "call site", cfg.callsites,
                         lambda cs, m: rec.num(R.metric, m, cfg.victim_isolation, None, cs,
                                               cfg.overrides, R.machine(m).n_cpus, "RL",
                                               "victim_worst_ns", scale=US, decimals=2))
@@ -341,7 +330,7 @@ def q7(rec: Recorder, cfg: R.Config) -> list[str]:
         "locked RMW RL adds to every local operation of every CPU (Q1). N = all "
         f"CPUs of each machine, targets '{W.LABELS[iso]}', !RT, remote drains at "
         "each call site's rate; in thousands of operations/s ('k').")
-    out += _per_machine(rec, cfg, "call site", cfg.callsites,
+    out += per_machine(rec, cfg.machines, "call site", cfg.callsites,
                         lambda cs, m: _rate_cell(rec, m, iso, cs, cfg.overrides,
                                                  R.machine(m).n_cpus))
     if "bh_lru" in cfg.callsites:
@@ -454,17 +443,16 @@ def sources(rec: Recorder, cfg: R.Config) -> list[str]:
     out = heading("Assumptions and parameter sources")
     out += wrap(f"Values for {m0} and call site {cfg.callsite} (other machines differ in "
                 "their profile's values: table.txt lists each). Model: docs/model.md; "
-                "queue->start by isolation level in models/wakeup.py; no fitted "
-                "parameter uncertainties yet, so figure bands are x1/2 .. x2 on the "
-                "assumed times and the reference c2c p10/p90.")
+                "queue->start by isolation level in models/wakeup.py. Figure bands move "
+                "every assumed or fitted parameter over its interval (params.RANGES, "
+                "profile intervals) and the c2c latencies over the reference p10/p90.")
     out += tables.inputs_block(rec, cfg, m0)
     st = MS.status()
     out += heading("Inputs present at build time")
     out += wrap("calibrated local profile: " + ("yes" if st["local_profile"] else
                 "no (local figures use the detected topology with registry defaults)") +
-                "; measured drains: " + ", ".join(s for s in MS.STATES if st[f"requester_{s}"])
-                + "; Monte-Carlo simulator: " + ("present, not used by this version"
-                                                  if st["simulate"] else "absent") + ".")
+                "; measured drains: " + (", ".join(s for s in MS.STATES if st[f"requester_{s}"])
+                                           or "none") + ".")
     return out
 
 

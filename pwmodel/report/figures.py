@@ -215,8 +215,8 @@ def requester_latency(cfg: R.Config):
     for k in range(len(panels), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     fig.suptitle(f"One lru_add_drain_all(): requester waits, target '{W.LABELS[iso]}'. "
-                 "Bands: assumed times x1/2..x2, c2c at reference p10..p90 (no fitted "
-                 "uncertainties yet)", fontsize=9)
+                 "Bands: assumed and fitted parameters over their intervals, c2c at "
+                 "reference p10..p90", fontsize=9)
     return fig
 
 
@@ -241,7 +241,7 @@ def victim_interruption(cfg: R.Config):
     ax.plot(x / 1e3, (x < q).astype(float), color=STYLE.ORANGE, linestyle="--",
             label=f"QW model (a point: {q / 1e3:.1f} us), {m0}")
     ax.axvspan(lo / 1e3, hi / 1e3, color=STYLE.ORANGE, alpha=0.18, linewidth=0,
-               label="QW band: assumed times x1/2..x2")
+               label="QW band: parameters over their intervals")
     for state, mk in (("other", "s"), ("fifo", "^")):
         g = MS.victim_gaps(state)
         if g is None:

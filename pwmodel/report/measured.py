@@ -134,9 +134,4 @@ def status() -> dict[str, bool]:
     out = {f"requester_{s}": requester(s) is not None for s in STATES}
     out.update({f"victim_{s}": victim_gaps(s) is not None for s in STATES})
     out["local_profile"] = local_profile() is not None
-    try:
-        import pwmodel.simulate  # noqa: F401
-        out["simulate"] = True
-    except ImportError:
-        out["simulate"] = False
     return out

@@ -6,24 +6,12 @@ import csv
 from pathlib import Path
 
 from pwmodel import machine as M
+from pwmodel.budgets import BUDGETS, budget_ns  # noqa: F401  (re-exported for the report)
 from pwmodel.errors import PwmodelError
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = ROOT / "data" / "reference"
 C2C_FALLBACK = (0.8, 1.2)
-
-
-def budget_ns(quantity: str) -> float:
-    """A latency budget quoted in data/reference/pw_series_numbers.csv (value in us -> ns)."""
-    with open(REF / "pw_series_numbers.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["quantity"] == quantity and row["unit"] == "us":
-                return float(row["value"]) * 1e3
-    raise PwmodelError(f"no budget '{quantity}' in pw_series_numbers.csv", field="quantity")
-
-
-BUDGETS = (("5G RAN latency requirement", "5G RAN"),
-           ("industrial automation response deadline", "industrial control"))
 
 
 def kmalloc_anchor_cycles(kernel: str, variant_prefix: str) -> float:

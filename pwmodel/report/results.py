@@ -5,11 +5,11 @@ import results as R``); each part lives in its own module:
 
 - :mod:`pwmodel.report.queries`: model calls with hashable arguments (scalars, maps, breakdown);
 - :mod:`pwmodel.report.reference`: published numbers read from data/reference/;
-- :mod:`pwmodel.report.bands`: uncertainty corners and banded curves;
+- :mod:`pwmodel.report.bands`: banded curves (the parameters' intervals, pwmodel.uncertainty);
 - :mod:`pwmodel.report.tornado`: crossover sensitivity to each parameter.
 """
 
-from pwmodel.report.bands import BAND_FACTOR, assumed_time_params, corner, curves
+from pwmodel.report.bands import BAND_METRICS, curves
 from pwmodel.report.queries import (CONFIG_LABELS, N_TABLE, TAX_CONFIGS, Config, breakdown,
                                     clear_caches, crossover_band, crossover_high,
                                     crossover_local_rate, crossover_low, crossover_n,
@@ -23,7 +23,7 @@ from pwmodel.report.reference import (ANCHORS, BUDGETS, C2C_FALLBACK, REF, ROOT,
                                       kmalloc_anchor_cycles)
 from pwmodel.report.tornado import TORNADO_KINDS, tornado
 
-__all__ = ["BAND_FACTOR", "assumed_time_params", "corner", "curves", "CONFIG_LABELS", "N_TABLE",
+__all__ = ["BAND_METRICS", "curves", "CONFIG_LABELS", "N_TABLE",
            "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover_band",
            "crossover_high", "crossover_low", "prefetch", "prefetch_bands", "prefetch_crossovers",
            "crossover_local_rate", "crossover_n", "crossover_rate",

@@ -135,6 +135,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]],
     return out
 
 
+def per_machine(rec: Recorder, machines: Sequence[str], first: str, keys: Sequence[str],
+                cell: Callable[[str, str], str], per_table: int = 3, width: int = 15) -> list[str]:
+    """Tables of ``cell(key, machine)`` with one row per key and ``per_table`` machine
+    columns per table (machine names cut to ``width`` characters so the rows fit 72
+    columns), each table after a blank line."""
+    out: list[str] = []
+    for start in range(0, len(machines), per_table):
+        ms = machines[start:start + per_table]
+        rows = [[k] + [cell(k, m) for m in ms] for k in keys]
+        out += [""] + table([first] + [rec.name(m[:width]) for m in ms], rows)
+    return out
+
+
 def bar_chart(labels: Sequence[str], values: Sequence[float], printed: Sequence[str],
               *, log_floor: float | None = None, marks: Sequence[str] | None = None,
               width: int = 34, indent: str = "  ") -> list[str]:

@@ -109,17 +109,6 @@ def default_simulator() -> tuple[Simulator, str]:
     return qw_fanout_samples, "pwmodel.sweep.montecarlo.qw_fanout_samples"
 
 
-def summary_columns(spec: SweepSpec) -> list[str]:
-    """Output metric columns of a Monte-Carlo sweep (both strategies)."""
-    out = []
-    for s in ("qw", "rl"):
-        for m in spec.metrics:
-            stem = m[:-3]
-            out.append(f"{s}_{stem}_mean_ns")
-            out += [f"{s}_{quantile_col(q).replace('requester', stem, 1)}" for q in spec.quantiles]
-    return out
-
-
 class MonteCarloChunker:
     """Computes chunk frames of a Monte-Carlo sweep (whole cells per chunk)."""
 
