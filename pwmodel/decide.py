@@ -21,6 +21,7 @@ Crossovers:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -346,8 +347,8 @@ def crossover_rate(sc: Scenario, n_cpus: float) -> float:
     full load difference. inf: RL never cheaper; 0: RL always cheaper.
     """
     def diff(rate: float) -> float:
-        s2 = Scenario(sc.machine, sc.isolation, sc.preempt_model, sc.callsite, sc.qw_config,
-                      sc.rl_config, {**(sc.overrides or {}), "remote_rate_hz": rate}, sc.wake)
+        # every other field of the scenario kept (a positional copy once dropped new ones)
+        s2 = dataclasses.replace(sc, overrides={**(sc.overrides or {}), "remote_rate_hz": rate})
         df = evaluate(s2, [n_cpus])
         q = df.filter(pl.col("strategy") == "QW")["cpu_load_cpus"][0]
         r = df.filter(pl.col("strategy") == "RL")["cpu_load_cpus"][0]

@@ -402,6 +402,6 @@ def fastpath_table(machine: M.Machine, overrides: Mapping[str, float] | None = N
     for cfg in FP.CONFIGS:
         tax = float(numeric(FP.tax_expr(cfg), ps.values))
         rows.append({"machine": machine.name, "config": cfg, "tax_ns": tax,
-                     "tax_cycles": tax * ps["freq_hz"] * 1e-9,
+                     "tax_cycles": float(numeric(FP.cycles(FP.tax_expr(cfg)), ps.values)),
                      "lock_pair_ns": float(numeric(FP.lock_cost_expr(cfg), ps.values))})
     return pl.DataFrame(rows)

@@ -18,6 +18,7 @@ by leaving the bh LRU drain on queue_work_on(): "a spinlock on a very hot path".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -28,8 +29,7 @@ from pwmodel import evaluate as E
 
 
 def _load_diff(sc: E.Scenario, n_cpus: float, rate_hz: float) -> float:
-    s2 = E.Scenario(sc.machine, sc.isolation, sc.preempt_model, sc.callsite, sc.qw_config,
-                    sc.rl_config, {**(sc.overrides or {}), "local_rate_hz": rate_hz}, sc.wake)
+    s2 = dataclasses.replace(sc, overrides={**(sc.overrides or {}), "local_rate_hz": rate_hz})
     df = E.evaluate(s2, [n_cpus])
     q = df.filter(pl.col("strategy") == "QW")["cpu_load_cpus"][0]
     r = df.filter(pl.col("strategy") == "RL")["cpu_load_cpus"][0]

@@ -47,6 +47,7 @@ from pwmodel import fmt
 from pwmodel import machine as M
 from pwmodel import uncertainty as U
 from pwmodel.evaluate import Scenario, evaluate
+from pwmodel.models import fastpath as FP
 from pwmodel.models import wakeup as W
 
 REQUESTER = "requester latency"
@@ -134,7 +135,7 @@ def decide_at(values: Mapping[str, tuple[float, float]], isolation: str, remote_
     (QW, RL) values of the metrics in :data:`DECIDING` (:func:`pairs`), by the rule of the
     module docstring."""
     qr, rr = (float(x) for x in values["requester_mean_ns"])
-    rho_q, rho_r = remote_rate_hz * qr * 1e-9, remote_rate_hz * rr * 1e-9
+    rho_q, rho_r = FP.share(qr, remote_rate_hz), FP.share(rr, remote_rate_hz)
     q_stuck, r_stuck = not (rho_q < 1), not (rho_r < 1)
     if q_stuck != r_stuck:
         win = "RL" if q_stuck else "QW"
@@ -241,8 +242,8 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
     values = {
         "qw_requester_ns": qr, "rl_requester_ns": rrq, "qw_victim_ns": qv, "rl_victim_ns": rv,
         "qw_load_cpus": ql, "rl_load_cpus": rl,
-        "qw_share": lr * qt * 1e-9, "rl_share": lr * (rt + rx) * 1e-9,
-        "qw_busy": rr * qr * 1e-9, "rl_busy": rr * rrq * 1e-9,
+        "qw_share": FP.share(qt, lr), "rl_share": FP.share(rt + rx, lr),
+        "qw_busy": FP.share(qr, rr), "rl_busy": FP.share(rrq, rr),
         "budget_ns": budget, "budget2_ns": other, "n_star": xo.n_cpus, "victim_from": vfrom,
         "n_cpus": float(n), "remote_rate_hz": rr, "local_rate_hz": lr,
         "drain_period_ns": 1e9 / rr if rr > 0 else math.inf,

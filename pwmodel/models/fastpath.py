@@ -67,10 +67,22 @@ def op_cost_expr(config: str) -> sp.Expr:
     return S["base_op_ns"] + lock_cost_expr(config)
 
 
+def share_expr(cost_ns: sp.Expr, rate_hz: sp.Expr) -> sp.Expr:
+    """Share of one CPU's (or one caller's) time taken by events of ``cost_ns`` ns each
+    arriving at ``rate_hz`` per second: rate x cost (the utilisation law; >= 1 means the
+    events cannot be served at that rate)."""
+    return rate_hz * cost_ns * sp.Float(1e-9)
+
+
+def share(cost_ns: float, rate_hz: float) -> float:
+    """:func:`share_expr` of two numbers (ns, Hz)."""
+    return float(share_expr(sp.Float(cost_ns), sp.Float(rate_hz)))
+
+
 def tax_fraction_expr(config: str, rate_hz: sp.Expr | None = None) -> sp.Expr:
     """Share of one CPU spent on the tax at ``rate_hz`` local ops/s (default local_rate_hz)."""
     rate = S["local_rate_hz"] if rate_hz is None else rate_hz
-    return rate * tax_expr(config) * sp.Float(1e-9)
+    return share_expr(tax_expr(config), rate)
 
 
 def cycles(ns: sp.Expr) -> sp.Expr:

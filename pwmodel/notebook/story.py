@@ -7,6 +7,7 @@ notebook also shows, so a test can execute the notebook and check each claim aga
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Iterable, Sequence
 
@@ -197,8 +198,7 @@ def rate_crossover_parts(sc: Scenario, n_cpus: Sequence[int]) -> pl.DataFrame:
     for n in n_cpus:
         rate = DC.crossover_rate(sc, n)
         at = rate if math.isfinite(rate) and rate > 0 else sc.params()["remote_rate_hz"]
-        s2 = Scenario(sc.machine, sc.isolation, sc.preempt_model, sc.callsite, sc.qw_config,
-                      sc.rl_config, {**(sc.overrides or {}), "remote_rate_hz": at}, sc.wake)
+        s2 = dataclasses.replace(sc, overrides={**(sc.overrides or {}), "remote_rate_hz": at})
         df = evaluate(s2, [n])
         q = df.filter(pl.col("strategy") == "QW").row(0, named=True)
         r = df.filter(pl.col("strategy") == "RL").row(0, named=True)
