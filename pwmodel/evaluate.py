@@ -122,13 +122,41 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
     return grid, have[:k]
 
 
-def _interp(dist: LatencyDist, d: np.ndarray, what: str, q: float) -> np.ndarray:
-    d = np.maximum(np.asarray(d, dtype=float), 1.0)
-    grid, vals = _table(dist, what, q, float(d.max()))
-    if np.isinf(vals).any():
-        return np.full_like(d, math.inf)
+class _Where:
+    """Where each dirty count sits on the grid d = 2^(i/16): x = log2 d and the node below,
+    computed once and shared by every order statistic looked up at the same counts."""
+
+    def __init__(self, d: np.ndarray) -> None:
+        self.d = np.asarray(d, dtype=float)
+        dd = np.maximum(self.d, 1.0)
+        self.d_max = float(dd.max()) if dd.size else 1.0
+        self.x = np.log2(dd)
+        with np.errstate(invalid="ignore"):      # NaN counts stay NaN (as in np.interp)
+            self.j = np.floor(self.x * _PER_OCTAVE).astype(np.intp)   # x * 16 is exact
+
+    def lookup(self, vals: np.ndarray) -> np.ndarray:
+        """Linear in log2 d between the nodes of ``vals``: bit for bit what
+        ``np.interp(x, arange(k) / 16, vals)`` returns (same slopes, same operations),
+        without its binary search."""
+        if np.isinf(vals).any():
+            return np.full(self.x.shape, math.inf)
+        k = vals.size
+        xp = np.arange(k) / _PER_OCTAVE
+        if k < 2:
+            return np.full(self.x.shape, vals[0])
+        slopes = (vals[1:] - vals[:-1]) / (xp[1:] - xp[:-1])
+        x = np.atleast_1d(self.x)
+        j = np.clip(np.atleast_1d(self.j), 0, k - 2)
+        out = slopes[j] * (x - xp[j]) + vals[j]
+        out[x >= xp[-1]] = vals[-1]
+        return out.reshape(self.x.shape)
+
+
+def _interp(dist: LatencyDist, d: np.ndarray | _Where, what: str, q: float) -> np.ndarray:
+    at = d if isinstance(d, _Where) else _Where(d)
+    _, vals = _table(dist, what, q, at.d_max)
     # exact at the nodes (every power of two is one), linear in log2 d between them
-    return np.interp(np.log2(d), np.arange(grid.size) / _PER_OCTAVE, vals)
+    return at.lookup(vals)
 
 
 def emax_of(dist: LatencyDist, d: np.ndarray) -> np.ndarray:
@@ -142,8 +170,9 @@ def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
 
     For d < 1 (one candidate CPU, dirty with probability d) it is the quantile of one
     draw at level 1 - (1 - q)/d, or 0 when 1 - d >= q (most calls drain nothing)."""
-    d = np.asarray(d, dtype=float)
-    out = _interp(dist, d, "qmax", q)
+    at = d if isinstance(d, _Where) else _Where(d)
+    d = at.d
+    out = _interp(dist, at, "qmax", q)
     small = d < 1
     if np.any(small):
         v, inv = np.unique(d[small], return_inverse=True)
@@ -155,6 +184,13 @@ def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
             vals[pos] = dist.quantile(lvl[pos])
         out[small] = vals[inv]
     return out
+
+
+def order_stats(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`emax_of`, :func:`qmax_of`) at the same dirty counts, locating them on the
+    grid once (the tables themselves are computed once per distribution)."""
+    at = _Where(d)
+    return _interp(dist, at, "emax", 0.0), qmax_of(dist, at, q)
 
 
 def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> dict[str, np.ndarray | float]:
@@ -171,8 +207,9 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
         "c2c_max_ns": sc.machine.max_c2c_ns(n),
         "c2c_var_ns2": sc.machine.var_c2c_ns2(n),
         "c2c_nbr_ns": sc.machine.neighbour_c2c_ns(n),
-        "wake_emax_ns": emax_of(dist, dirty),
-        "wake_qmax_ns": qmax_of(dist, dirty),
+    })
+    vals["wake_emax_ns"], vals["wake_qmax_ns"] = order_stats(dist, dirty)
+    vals.update({
         # all mass at +inf (FIFO, no server): no kworker ever starts; 0 keeps the
         # lock-spacing terms defined while the tail stays infinite
         "wake_min_ns": lo if math.isfinite(lo) else 0.0,

@@ -272,7 +272,7 @@ def test_crossover_map_applies_overrides_to_every_cell():
 def test_threaded_evaluation_equals_single_call():
     from pwmodel.models import numeric_many
     rng = np.random.default_rng(3)
-    n = 250_001                                  # above the split size, odd on purpose
+    n = 250_001                                  # many blocks, the last one short
     vals = {**P.defaults().values, "n_cpus": rng.integers(1, 1025, n).astype(float),
             "dirty_fraction": rng.uniform(0, 1, n), "c2c_mean_ns": rng.uniform(5, 200, n),
             "c2c_max_ns": 200.0, "c2c_var_ns2": 100.0, "c2c_nbr_ns": 20.0,
@@ -280,12 +280,12 @@ def test_threaded_evaluation_equals_single_call():
     exprs = [F.qw_mean_expr(), F.rl_p99_expr(), F.qw_victim_expr()]
     many = numeric_many(exprs, vals)
     import pwmodel.models as PM
-    saved = PM._SPLIT_MIN
-    PM._SPLIT_MIN = 10 ** 12          # force the single call
+    saved = PM._CHUNK
+    PM._CHUNK = 10 ** 12              # force the single call
     try:
         single = numeric_many(exprs, vals)
     finally:
-        PM._SPLIT_MIN = saved
+        PM._CHUNK = saved
     for e, m, o in zip(exprs, many, single):
         assert m.shape == (n,) and np.array_equal(m, np.broadcast_to(o, (n,)), equal_nan=True)
         # and the combined function agrees with each expression's own function
