@@ -66,12 +66,11 @@ def check_objective(objective: str) -> str:
 def compare(sc: Scenario, n_cpus: Sequence[float] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
             objectives: Sequence[str] = tuple(OBJECTIVES)) -> pl.DataFrame:
     """Winner and margin per CPU count and objective (wide: one row per n_cpus x objective)."""
-    df = evaluate(sc, n_cpus)
+    w = E.wide(sc, n_cpus).sort("n_cpus")
     out = []
     for obj in objectives:
         col = check_objective(obj)
-        w = df.pivot(on="strategy", index="n_cpus", values=col).sort("n_cpus")
-        qw, rl = w["QW"].to_numpy(), w["RL"].to_numpy()
+        qw, rl = w[E.wide_column("QW", col)].to_numpy(), w[E.wide_column("RL", col)].to_numpy()
         with np.errstate(invalid="ignore"):
             margin = np.abs(qw - rl)
         winner, ratio = CMP.winner(qw, rl), CMP.ratio(qw, rl)
@@ -375,9 +374,8 @@ def crossover_map(machine, isolations: Sequence[str], n_cpus: Sequence[float],
     for iso in isolations:
         for rate in rates_hz:
             sc = Scenario(machine, iso, overrides={**base_over, "remote_rate_hz": rate}, **kw)
-            df = evaluate(sc, n_cpus)
-            w = df.pivot(on="strategy", index="n_cpus", values=col).sort("n_cpus")
-            q, r = w["QW"].to_numpy(), w["RL"].to_numpy()
+            w = E.wide(sc, n_cpus).sort("n_cpus")
+            q, r = w[E.wide_column("QW", col)].to_numpy(), w[E.wide_column("RL", col)].to_numpy()
             for n, qi, ri, win, lr in zip(w["n_cpus"], q, r, CMP.winner(q, r), CMP.log10_ratio(q, r)):
                 rows.append({"isolation": iso, "remote_rate_hz": float(rate), "n_cpus": float(n),
                              "qw": float(qi), "rl": float(ri), "winner": str(win),

@@ -411,22 +411,72 @@ def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = ME
     return out
 
 
-def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
-    """Both strategies at each CPU count: one row per (n_cpus, strategy)."""
+# ---- the two forms of a result ---------------------------------------------------------
+STRATEGIES = ("QW", "RL")
+# what a scenario's rows are labelled with (the structural axes of a sweep)
+LABELS = ("machine", "callsite", "isolation", "preempt_model", "qw_config", "rl_config")
+WIDE_METRICS = METRICS + ("dirty_cpus",)
+
+
+def wide_column(strategy: str, metric: str) -> str:
+    """The wide form's column of ``metric`` for ``strategy``: ``qw_requester_mean_ns``."""
+    return f"{strategy.lower()}_{metric}"
+
+
+def wide_columns(metrics: Sequence[str] = WIDE_METRICS) -> list[str]:
+    """Metric columns of the wide form: every QW column, then every RL column."""
+    return [wide_column(s, m) for s in STRATEGIES for m in metrics]
+
+
+def labels(sc: Scenario) -> dict[str, str]:
+    """The scenario's label columns (:data:`LABELS`)."""
+    qw_cfg, rl_cfg = sc.configs
+    return {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
+            "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
+
+
+def _n_column(n: np.ndarray) -> np.ndarray:
+    return n.astype(np.int64) if np.all(n == np.round(n)) else n
+
+
+def _evaluated(sc: Scenario, n_cpus) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """CPU counts and the (QW, RL) arrays of every metric of :data:`WIDE_METRICS`."""
     ps = sc.params()
     n = _n_array(n_cpus)
     v = inputs(sc, n, ps)
     qw_cfg, rl_cfg = sc.configs
     arrays = metric_arrays(v, n.shape, idle=sc.isolation == "idle", qw_config=qw_cfg,
                            rl_config=rl_cfg, pattern=sc.pattern)
+    d = ps["dirty_fraction"] * n
+    return n, {**arrays, "dirty_cpus": (d, d)}
+
+
+def wide(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
+    """Both strategies at each CPU count in the wide form a sweep writes: one row per CPU
+    count, the label columns, ``n_cpus``, then ``qw_<metric>`` and ``rl_<metric>``
+    (:func:`wide_columns`; units in the metric names). The same numbers as
+    :func:`evaluate`."""
+    n, arrays = _evaluated(sc, n_cpus)
+    lab = labels(sc)
+    return pl.DataFrame({
+        **{k: [lab[k]] * n.size for k in LABELS}, "n_cpus": _n_column(n),
+        **{wide_column(s, m): np.asarray(arrays[m][k], dtype=float)
+           for k, s in enumerate(STRATEGIES) for m in WIDE_METRICS}})
+
+
+def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
+    """Both strategies at each CPU count: one row per (n_cpus, strategy) (the long form;
+    :func:`wide` gives the same numbers one row per CPU count)."""
+    n, arrays = _evaluated(sc, n_cpus)
+    lab = labels(sc)
     frames = []
-    for k, (strat, cfg) in enumerate((("QW", qw_cfg), ("RL", rl_cfg))):
+    for k, strat in enumerate(STRATEGIES):
         frames.append(pl.DataFrame({
-            "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite_name] * n.size,
-            "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
-            "strategy": [strat] * n.size, "config": [cfg] * n.size,
-            "n_cpus": n.astype(np.int64) if np.all(n == np.round(n)) else n,
-            "dirty_cpus": ps["dirty_fraction"] * n,
+            "machine": [lab["machine"]] * n.size, "callsite": [lab["callsite"]] * n.size,
+            "isolation": [lab["isolation"]] * n.size, "preempt_model": [lab["preempt_model"]] * n.size,
+            "strategy": [strat] * n.size, "config": [lab[f"{strat.lower()}_config"]] * n.size,
+            "n_cpus": _n_column(n),
+            "dirty_cpus": arrays["dirty_cpus"][k],
             **{m: np.asarray(arrays[m][k], dtype=float) for m in METRICS},
         }))
     return pl.concat(frames).sort(["n_cpus", "strategy"])

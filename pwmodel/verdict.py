@@ -114,15 +114,14 @@ NUMBER_KINDS = {
 }
 
 
-def _pair(df: pl.DataFrame, col: str) -> tuple[float, float]:
-    q = float(df.filter(pl.col("strategy") == "QW")[col][0])
-    r = float(df.filter(pl.col("strategy") == "RL")[col][0])
-    return q, r
+def _pair(w: pl.DataFrame, col: str) -> tuple[float, float]:
+    """(QW, RL) of ``col`` in the first row of an evaluate.wide() frame."""
+    return float(w[E.wide_column("QW", col)][0]), float(w[E.wide_column("RL", col)][0])
 
 
-def pairs(df: pl.DataFrame) -> dict[str, tuple[float, float]]:
-    """(QW, RL) of each metric the rule reads, from one CPU count's evaluate() rows."""
-    return {m: _pair(df, m) for m in DECIDING}
+def pairs(w: pl.DataFrame) -> dict[str, tuple[float, float]]:
+    """(QW, RL) of each metric the rule reads, from one CPU count's evaluate.wide() row."""
+    return {m: _pair(w, m) for m in DECIDING}
 
 
 def _log_ratio(q: float, r: float) -> float:
@@ -228,7 +227,7 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
     sc = _scenario(m, isolation, preempt_model, callsite, rr, lr, overrides)
     ps = sc.params()
     budget = float(ps["budget_ns"])
-    df = evaluate(sc, [n])
+    df = E.wide(sc, [n])
     strategy, deciding, reason, margin = decide_at(pairs(df), isolation, rr, budget)
     qr, rrq = _pair(df, "requester_mean_ns")
     qv, rv = _pair(df, "victim_worst_ns")

@@ -75,6 +75,34 @@ def test_equals_evaluate_bitwise(spec, whole):
     assert checked == 2 * 2 * 2 * 3 * 2
 
 
+def test_evaluate_wide_is_the_sweeps_form(spec, whole):
+    """evaluate.wide() and an analytic sweep write one form: the same label and metric
+    columns in the same order, the same numbers for the same points; evaluate()'s long
+    rows hold the same numbers."""
+    n = np.asarray(spec.axes["n_cpus"])
+    metrics = [c for c in whole.columns if c.startswith(("qw_", "rl_"))
+               and c not in ("qw_config", "rl_config")]
+    for (m, iso, dfr, rr, lr), got in whole.group_by(
+            ["machine", "isolation", "dirty_fraction", "remote_rate_hz", "local_rate_hz"],
+            maintain_order=True):
+        sc = E.Scenario(M.get(m), isolation=iso, overrides={
+            "item_drain_ns": 60.0, "dirty_fraction": dfr, "remote_rate_hz": rr,
+            "local_rate_hz": lr})
+        w = E.wide(sc, n)
+        assert w.columns == [*E.LABELS, "n_cpus", *E.wide_columns()]
+        assert [c for c in got.columns if c in w.columns] == w.columns
+        wm = [c for c in metrics if c in w.columns]
+        assert len(wm) == len(E.wide_columns())
+        assert got.select(wm).equals(w.select(wm))
+        assert got.select(E.LABELS).cast(pl.String).equals(w.select(E.LABELS))
+        long = E.evaluate(sc, n)
+        for strat in E.STRATEGIES:
+            r = long.filter(pl.col("strategy") == strat)
+            for metric in E.WIDE_METRICS:
+                assert np.array_equal(r[metric].to_numpy(), w[E.wide_column(strat, metric)].to_numpy(),
+                                      equal_nan=True)
+
+
 def test_quantile_columns(spec, whole):
     # p99.9 of the max is above its p50, and the QW p50 is the median of the max of D draws
     assert (whole["qw_requester_p99_9_ns"] >= whole["qw_requester_p50_ns"]).all()

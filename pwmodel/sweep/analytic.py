@@ -7,7 +7,8 @@ wake-up distribution are tabulated once over the whole n_cpus axis
 fan-out expressions run on NumPy arrays, other parameter axes broadcast.
 The numbers equal :func:`pwmodel.evaluate.evaluate` for the same points
 (same expressions, same tables, same arithmetic; checked in the tests).
-Columns: axes, then ``qw_<metric>`` and ``rl_<metric>``; ns, Hz, CPUs.
+Columns: axes, then ``qw_<metric>`` and ``rl_<metric>`` (the wide form of
+:func:`pwmodel.evaluate.wide`, which gives the same row for one point); ns, Hz, CPUs.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def quantile_col(q: float) -> str:
 def metric_columns(spec: SweepSpec) -> list[str]:
     stems = list(spec.metrics) + [quantile_col(q) for q in spec.quantiles
                                   if quantile_col(q) not in spec.metrics]
-    return [f"{s}_{m}" for s in ("qw", "rl") for m in stems]
+    return E.wide_columns(stems)
 
 
 @functools.lru_cache(maxsize=32)
@@ -95,10 +96,7 @@ class GroupContext:
         tables = {k: np.asarray(x, dtype=float) for k, x in base.items()
                   if np.ndim(x) >= 1 and k != "wake_qmax_ns"}
         values = {k: float(x) for k, x in base.items() if np.ndim(x) == 0}
-        qw_cfg, rl_cfg = sc.configs
-        labels = {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
-                  "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
-        return cls(spec, g, values, tables, qmax, labels, sc.isolation == "idle", sc.pattern)
+        return cls(spec, g, values, tables, qmax, E.labels(sc), sc.isolation == "idle", sc.pattern)
 
 
 @functools.lru_cache(maxsize=None)
@@ -128,8 +126,8 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
 
     def put(metric: str, qw: object, rl: object) -> None:
         if metric in need:
-            out[f"qw_{metric}"] = np.broadcast_to(np.asarray(qw, dtype=float), shape)
-            out[f"rl_{metric}"] = np.broadcast_to(np.asarray(rl, dtype=float), shape)
+            out[E.wide_column("QW", metric)] = np.broadcast_to(np.asarray(qw, dtype=float), shape)
+            out[E.wide_column("RL", metric)] = np.broadcast_to(np.asarray(rl, dtype=float), shape)
 
     qw_cfg, rl_cfg = ctx.labels["qw_config"], ctx.labels["rl_config"]
     # the one recipe of pwmodel.evaluate (bitwise-equal results)

@@ -130,9 +130,7 @@ class MonteCarloChunker:
         sc = grid.scenario(cell)
         raw = self.simulate(sc, self._n, cell_seed(spec.seed, grid.group_values(cell)), spec.reps)
         size = self._n.size
-        qw_cfg, rl_cfg = sc.configs
-        labels = {"machine": sc.machine.name, "callsite": sc.callsite_name, "isolation": sc.isolation,
-                  "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
+        labels = E.labels(sc)
         cols: dict[str, object] = {c: pl.Series(c, [labels[c]], dtype=enum_of(spec, c))
                                    .new_from_index(0, size) for c in STRUCT_AXES}
         gvals = grid.group_values(cell)
@@ -142,19 +140,19 @@ class MonteCarloChunker:
         cols["reps"] = np.full(size, max(2, spec.reps), dtype=np.int64)
         parts = raw.partition_by(["n_cpus", "strategy", "metric"], as_dict=True,
                                  maintain_order=True)
-        for s in ("qw", "rl"):
+        for s in E.STRATEGIES:
             for m in spec.metrics:
                 stem = m[:-3]
                 mean = np.full(size, np.nan)
                 qs = np.full((len(spec.quantiles), size), np.nan)
                 for i, ni in enumerate(self._n):
-                    part = parts.get((float(ni), s.upper(), m))
+                    part = parts.get((float(ni), s, m))
                     x = part["value_ns"].to_numpy() if part is not None else np.empty(0)
                     if x.size:
                         mean[i] = x.mean()
                         if spec.quantiles:
                             qs[:, i] = np.quantile(x, spec.quantiles)
-                cols[f"{s}_{stem}_mean_ns"] = mean
+                cols[E.wide_column(s, f"{stem}_mean_ns")] = mean
                 for j, q in enumerate(spec.quantiles):
-                    cols[f"{s}_{quantile_col(q).replace('requester', stem, 1)}"] = qs[j]
+                    cols[E.wide_column(s, quantile_col(q).replace("requester", stem, 1))] = qs[j]
         return pl.DataFrame(cols)

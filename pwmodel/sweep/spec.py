@@ -61,7 +61,7 @@ from pwmodel.models import wakeup as W
 KINDS = ("analytic", "montecarlo")
 ANALYTIC_METRICS = E.METRICS + ("dirty_cpus",)
 MC_METRICS = ("requester_ns", "cpu_time_ns", "victim_ns")
-STRUCT_AXES = ("machine", "callsite", "isolation", "preempt_model", "qw_config", "rl_config")
+STRUCT_AXES = E.LABELS   # the label columns of evaluate.wide()
 SWEEP_KEYS = {"name": str, "description": str, "kind": str, "metrics": list, "quantiles": list,
               "seed": int, "reps": int, "chunk_points": int, "compression": str}
 COMPRESSIONS = ("zstd", "lz4", "snappy", "uncompressed")
