@@ -202,7 +202,7 @@ def crossovers_n(cases: Sequence["E.Case"], n_lo: float = 1.0, n_hi: float = 1e6
         e = np.empty(0)
         return Crossovers(e, e.astype(object), e.astype(object), e)
     grid = _log_grid(n_lo, n_hi)
-    tables = E.WakeTables(cases, float(max(c.ps["dirty_fraction"] for c in cases)) * n_hi)
+    tables = E.WakeTables(cases, float(E.dirty_count(max(c.ps["dirty_fraction"] for c in cases), n_hi)))
     d = _pair_diff(cases, grid, column, tables)
     out = np.full(k, np.nan)
     res = np.full(k, np.nan)
@@ -293,7 +293,7 @@ def _finish(sc: Scenario, n_star: float, below: str, above: str, residual: float
         for regime in ("slowest", "lock"):
             expr = crossover_symbolic(regime)
             n_cf = _fixed_point(sc, ps, expr, n_star)
-            if math.isfinite(n_cf) and n_cf * ps["dirty_fraction"] >= 1 and n_lo <= n_cf <= n_hi \
+            if math.isfinite(n_cf) and E.dirty_count(ps["dirty_fraction"], n_cf) >= 1 and n_lo <= n_cf <= n_hi \
                     and abs(n_cf - n_star) <= 1e-6 * n_star:
                 res = _diff(sc, n_cf)
                 scale = float(evaluate(sc, [n_cf])["requester_mean_ns"].max())

@@ -89,6 +89,11 @@ class Scenario:
         return W.wake_dist(self.isolation, self.preempt, ps or self.params())
 
 
+def dirty_count(dirty_fraction, n_cpus) -> np.ndarray:
+    """The mean dirty count E[D] = d N (``fanout.dirty_expr``) for scalars or arrays."""
+    return numeric(F.dirty_expr, {"dirty_fraction": dirty_fraction, "n_cpus": n_cpus})
+
+
 def _n_array(n_cpus: Sequence[float] | np.ndarray | float) -> np.ndarray:
     n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
     if n.size == 0 or np.any(~np.isfinite(n)) or np.any(n < 1):
@@ -198,7 +203,7 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
     ps = ps or sc.params()
     n = _n_array(n_cpus)
     dist = sc.wake_dist(ps)
-    dirty = ps["dirty_fraction"] * n
+    dirty = dirty_count(ps["dirty_fraction"], n)
     vals: dict[str, np.ndarray | float] = dict(ps.values)
     lo, _ = dist.support()
     vals.update({
@@ -374,7 +379,7 @@ def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None
     v["c2c_max_ns"] = c2c["c2c_max_ns"] * scale
     v["c2c_nbr_ns"] = c2c["c2c_nbr_ns"] * scale
     v["c2c_var_ns2"] = c2c["c2c_var_ns2"] * scale ** 2
-    dirty = v["dirty_fraction"] * n2
+    dirty = dirty_count(v["dirty_fraction"], n2)
     tables = tables or WakeTables(cases, float(dirty.max()))
     v["wake_emax_ns"] = tables.emax(dirty)
     if need_qmax:
@@ -447,7 +452,7 @@ def _evaluated(sc: Scenario, n_cpus) -> tuple[np.ndarray, dict[str, tuple[np.nda
     qw_cfg, rl_cfg = sc.configs
     arrays = metric_arrays(v, n.shape, idle=sc.isolation == "idle", qw_config=qw_cfg,
                            rl_config=rl_cfg, pattern=sc.pattern)
-    d = ps["dirty_fraction"] * n
+    d = dirty_count(ps["dirty_fraction"], n)
     return n, {**arrays, "dirty_cpus": (d, d)}
 
 

@@ -105,7 +105,7 @@ def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFA
             "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
             "strategy": [strat] * n.size, "config": [qw_cfg] * n.size,
             "n_cpus": base.filter(pl.col("strategy") == "QW")["n_cpus"],
-            "dirty_cpus": ps["dirty_fraction"] * n,
+            "dirty_cpus": E.dirty_count(ps["dirty_fraction"], n),
             "requester_mean_ns": req, "requester_p99_ns": p99, "victim_mean_ns": vm,
             "victim_worst_ns": vw, "cpu_time_ns": cpu, "fastpath_tax_ns": tx,
             "fastpath_extra_ns": zeros,

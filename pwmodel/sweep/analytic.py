@@ -87,7 +87,7 @@ class GroupContext:
         n = np.asarray(spec.axes["n_cpus"], dtype=float)
         base = E.inputs(sc, n, ps)                 # exactly evaluate()'s inputs
         dist = sc.wake_dist(ps)
-        dirty = ps["dirty_fraction"] * n
+        dirty = E.dirty_count(ps["dirty_fraction"], n)
         qmax = {0.99: np.asarray(base["wake_qmax_ns"], dtype=float)}
         for q in spec.quantiles:
             if q not in qmax:
@@ -145,7 +145,7 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
         put(col, _ev(qw_q, {**v, "wake_qmax_ns": wq}, shape),
             _ev(_rl_quantile_expr(q), {**v_rl, "wake_qmax_ns": wq}, shape))
     if "dirty_cpus" in need:
-        d = v["dirty_fraction"] * n  # type: ignore[operator]
+        d = E.dirty_count(v["dirty_fraction"], n)
         put("dirty_cpus", d, d)
     return out
 

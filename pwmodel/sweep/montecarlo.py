@@ -88,7 +88,7 @@ def qw_fanout_samples(sc: E.Scenario, n_cpus: np.ndarray, seed: int, n_rep: int)
     expr = F.qw_mean_expr()
     parts = []
     for i, ni in enumerate(n):
-        d = max(1, int(round(ps["dirty_fraction"] * ni)))
+        d = max(1, int(round(float(E.dirty_count(ps["dirty_fraction"], ni)))))
         wmax = dist.sample(rng, (n_rep, d)).max(axis=1)
         v = {k: (x[i] if isinstance(x, np.ndarray) and x.ndim else x) for k, x in vals.items()}
         v["wake_emax_ns"] = wmax
