@@ -25,7 +25,8 @@ Module aliases mean one thing everywhere (package, tests, benchmarks)::
     FPAR  pwmodel.fit.parameters         W     pwmodel.models.wakeup
     H     pwmodel.fit.heldout            WC    pwmodel.fit.wakecause
     M     pwmodel.machine                X     pwmodel.models.symbols
-    MS    pwmodel.report.measured
+    MS    pwmodel.report.measured        ALT   pwmodel.simulate.alternatives
+    DOM   pwmodel.simulate.domain
 
 ``S`` is never a module: it is the parameter-symbol table (``params.SYMBOLS``)
 where the models use it. Other modules are imported by their own name.

@@ -579,6 +579,15 @@ for i, (opt, exp) in enumerate([
         (["--out-dir", "{d}/f.txt"], r"f.txt.*not a folder"),
         (["--out-dir", ""], r"empty output folder path"),
         (["--workers", "0"], r"--workers"),
+        (["--callsites", "bogus"], r"--callsites.*unknown call site 'bogus'"),
+        (["--callsites", "lru_add_drain,,"], r"--callsites"),
+        (["--strategies", "QW,XX"], r"--strategies.*unknown strategy 'XX'"),
+        (["--strategies", "QW,QW"], r"--strategies.*given twice"),
+        (["--rates", "low,bogus"], r"--rates.*unknown rate level 'bogus'"),
+        (["--dirty", "bogus"], r"invalid choice"),
+        (["--machines", "amd-epyc-7r13-2s,bogus"], r"--machines.*unknown machine 'bogus'"),
+        (["--combine", "{d}/none"], r"--combine.*cannot read"),
+        (["--combine", "{d}/f.txt"], r"--combine.*cannot read"),
 ]):
     bad(f"validate-{i}", ["validate", "--n-cpus", "2", "--reps", "10", *opt], exp,
         put(**{"f.txt": "keep"}))

@@ -63,6 +63,14 @@ def result(args: argparse.Namespace) -> dict:
     n_max = float(max(n.max(), 1))
     plan = U.Plan(sc, n_draws=args.draws)
     bands = U.metric_bands(plan, n, [col])
+    from pwmodel.simulate import domain as DOM
+    dom = DOM.for_scenario(sc)
+    reasons: list[str] = []
+
+    def flag(strategy: str, at: float) -> bool:
+        f = dom.check(strategy, args.objective, at)
+        reasons.append(f.reason)
+        return f.validated
     rows = []
     for j, nn in enumerate(n):
         row: dict[str, object] = {"n_cpus": int(nn) if nn == round(nn) else float(nn)}
@@ -75,6 +83,8 @@ def result(args: argparse.Namespace) -> dict:
             row[f"{k}_low_{unit}"] = _num(b.low[j])
             row[f"{k}_high_{unit}"] = _num(b.high[j])
             row[f"{k}_dominant"] = b.dominant[j]
+            row[f"{k}_validated"] = flag(s, nn)
+        row["validated"] = all(row[f"{s.lower()}_validated"] for s in STRATEGIES)
         best = min(vals.values())
         winners = [s for s, v in vals.items() if v == best or np.isclose(v, best, rtol=1e-12, atol=0)]
         row["winner"] = winners[0] if len(winners) == 1 else "tie"
@@ -95,8 +105,15 @@ def result(args: argparse.Namespace) -> dict:
               "method": ("vectorised regula falsi on log N (decide.crossovers_n)"),
               "text": fmt.crossover(cb.n_cpus, cb.below, cb.above, n_max=int(n_max), long=True),
               "interval_text": _interval_text(cb, int(n_max))}
+        # N* rests on both strategies' forms at N* (and at the ends of its interval)
+        at = [x for x in (cb.n_cpus, cb.low, cb.high) if math.isfinite(x) and x <= n_max]
+        xo["validated"] = bool(at) and all(flag(s, x) for x in at for s in STRATEGIES)
+        if not at:
+            reasons.append("no crossover inside the modelled range to check")
     from pwmodel import strategies as ST
     ranked = ST.ranking(sc, args.objective, n)
+    for r in ranked:
+        r["validated"] = {s: flag(s, r["n_cpus"]) for s in r["values"]}
     return {
         "machine": m.name, "isolation": sc.isolation, "preempt_model": sc.preempt,
         "callsite": sc.callsite_name, "objective": args.objective, "unit": unit,
@@ -107,6 +124,8 @@ def result(args: argparse.Namespace) -> dict:
         "intervals": {"method": INTERVAL_METHOD,
                       "inputs": [{"name": s.name, "value": s.value, "low": s.low, "high": s.high,
                                   "source": s.source} for s in plan.spreads]},
+        "domain": {"table": str(DOM.path()), "rule": DOM.RULE,
+                   "reasons": list(dict.fromkeys(r for r in reasons if r))},
     }
 
 
@@ -134,28 +153,39 @@ def _run(args: argparse.Namespace) -> int:
     print(f"machine {out['machine']}, call site {out['callsite']}, isolation {out['isolation']}, "
           f"preemption {out['preempt_model']}, objective {out['objective']} [{unit}]")
     col = f"x_{unit}"
-    print(f"{'n_cpus':>7} {'QW':>10} {'QW interval':>21} {'RL':>10} {'RL interval':>21} "
-          f"{'winner':>6} {'ratio':>7}")
+    print(f"{'n_cpus':>7} {'QW':>11} {'QW interval':>22} {'RL':>11} {'RL interval':>22} "
+          f"{'winner':>7} {'ratio':>8}")
+
+    from pwmodel.simulate.domain import MARK, footnote
 
     def v(x):
         return fmt.value(x, col) if x is not None else "unbounded"
+
+    def m(ok: bool) -> str:
+        return "" if ok else MARK
+    marked = False
     for r in out["rows"]:
-        qi = f"{v(r[f'qw_low_{unit}'])} - {v(r[f'qw_high_{unit}'])}"
-        ri = f"{v(r[f'rl_low_{unit}'])} - {v(r[f'rl_high_{unit}'])}"
-        ratio = fmt.ratio(r["ratio"]) if r["ratio"] is not None else "-"
-        print(f"{r['n_cpus']:>7} {v(r[f'qw_{unit}']):>10} {qi:>21} {v(r[f'rl_{unit}']):>10} "
-              f"{ri:>21} {r['winner']:>6} {ratio:>7}")
+        q, rl = m(r["qw_validated"]), m(r["rl_validated"])
+        qi = f"{v(r[f'qw_low_{unit}'])} - {v(r[f'qw_high_{unit}'])}{q}"
+        ri = f"{v(r[f'rl_low_{unit}'])} - {v(r[f'rl_high_{unit}'])}{rl}"
+        ratio = (fmt.ratio(r["ratio"]) if r["ratio"] is not None else "-") + m(r["validated"])
+        print(f"{r['n_cpus']:>7} {v(r[f'qw_{unit}']) + q:>11} {qi:>22} {v(r[f'rl_{unit}']) + rl:>11} "
+              f"{ri:>22} {r['winner'] + m(r['validated']):>7} {ratio:>8}")
+        marked |= not r["validated"]
     xo = out["crossover"]
     if "text" in xo:
         dom = f"; dominated by {xo['dominant']}" if xo["dominant"] else ""
-        print(f"crossover N*: {xo['text']}; interval {xo['interval_text']}{dom}")
+        print(f"crossover N*: {xo['text']}{m(xo['validated'])}; interval "
+              f"{xo['interval_text']}{m(xo['validated'])}{dom}")
+        marked |= not xo["validated"]
     print("intervals: " + out["intervals"]["method"] + "; inputs: "
           + ", ".join(i["name"] for i in out["intervals"]["inputs"]))
     al = out["all_strategies"]
     print(f"all strategies that {out['objective']} can rank here: {', '.join(al['applicable'])}"
           " (pwmodel.strategies)")
     for r in al["rows"]:
-        parts = [f"{s} {v(r['values'][s])}" for s in r["order"]]
+        parts = [f"{s} {v(r['values'][s])}{m(r['validated'][s])}" for s in r["order"]]
+        marked |= not all(r["validated"].values())
         extra = []
         if r.get("stranded_items") is not None:
             extra.append(f"SKIP strands {r['stranded_items']:.3g} items, "
@@ -172,7 +202,32 @@ def _run(args: argparse.Namespace) -> int:
                   preempt_model=args.preempt_model, overrides=overrides(args))
     print()
     print(textwrap.fill(V.paragraph(v), 79))
+    at = v.n_cpus if hasattr(v, "n_cpus") else None
+    if at is not None:
+        from pwmodel.simulate import domain as DOM
+        d = DOM.for_scenario(_verdict_scenario(args))
+        bad = [(f"{s} {o}", f.reason) for o in VERDICT_OBJECTIVES for s in STRATEGIES
+               for f in [d.check(s, o, at)] if not f.validated]
+        if bad:
+            print(textwrap.fill(f"{MARK} The verdict's numbers at N = {at:g} include some outside "
+                                f"the validated domain: " + ", ".join(b[0] for b in bad) + ".", 79))
+            out["domain"]["reasons"] += [b[1] for b in bad]
+            marked = True
+    if marked:
+        print()
+        print(textwrap.fill(footnote(out["domain"]["reasons"]), 79))
     return 0
+
+
+# what the verdict paragraph prints numbers of
+VERDICT_OBJECTIVES = ("requester_mean", "victim_worst", "cpu_load", "fastpath_tax")
+
+
+def _verdict_scenario(args: argparse.Namespace):
+    from pwmodel import machine as M
+    from pwmodel.evaluate import Scenario
+    return Scenario(M.get(args.machine), args.isolation, args.preempt_model, args.callsite,
+                    overrides=overrides(args))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -77,24 +77,59 @@ def _run_validate(args: argparse.Namespace) -> int:
             atomic.write_text(args.out, text)
             print(f"wrote {args.out}")
         return 0
+    import time
+
     from pwmodel.outpath import check_dir
+    if args.combine:
+        out = check_dir(args.out_dir, field="--out-dir")
+        table = VAL.read(args.combine)
+        names = VAL.write(table, out, args.figure)
+        _print_shares(table)
+        print(f"wrote {out}/" + ", ".join(names))
+        return 0
     _check_common(args)
     ns = _cpu_counts(args)
-    check_dir(args.out_dir, field="--out-dir")
-    grid = VAL.conditions(args.machines.split(","), args.isolations.split(","), args.rates.split(","),
-                        ns)
-    table = VAL.run(grid, reps=args.reps, seed=args.seed, dirty=args.dirty, workers=args.workers)
-    out = Path(args.out_dir)
-    atomic.write_with(out / f"validation_{args.dirty}.parquet", table.write_parquet)
-    summ = VAL.summary(table).with_columns(pl.col("failing_n_cpus").cast(pl.List(pl.String)).list.join(" "))
-    atomic.write_text(out / f"validation_{args.dirty}_summary.csv", summ.write_csv())
-    VAL.figure(table, str(out / f"validation_{args.dirty}.png"))
-    n_cond = table.select("machine", "isolation", "rate_level", "n_cpus").unique().height
-    print(f"{n_cond} conditions, {table.height} comparisons, {table['ok'].mean():.1%} within tolerance")
-    with pl.Config(tbl_rows=200, tbl_width_chars=200, fmt_str_lengths=40):
-        print(summ)
-    print(f"wrote {out}/validation_{args.dirty}.parquet, _summary.csv, .png")
+
+    def names(text: str, field: str) -> list[str]:
+        toks = [t.strip() for t in text.split(",")]
+        if not text.strip() or any(not t for t in toks):
+            raise PwmodelError(f"expected a comma-separated list, found {text!r}", field=field)
+        return toks
+    machines = VAL.machines(names(args.machines, "--machines"))
+    grid = VAL.conditions(machines, names(args.isolations, "--isolations"),
+                          names(args.rates, "--rates"), [int(n) for n in ns],
+                          names(args.callsites, "--callsites"))
+    strategies = VAL._names(names(args.strategies, "--strategies"), VAL.STRATEGIES, "strategy",
+                            "--strategies")
+    convs = VAL.conventions(args.dirty)
+    limits.check_draws(max(ns), args.reps)
+    out = check_dir(args.out_dir, field="--out-dir")
+    fig = None
+    if args.figure:
+        from pwmodel.outpath import check_file
+        fig = str(out / "validation.png")
+        check_file(fig, suffixes=(".png",))
+
+    def progress(p: dict) -> None:
+        print(f"{p['machine']} {p['callsite']} {p['convention']}: {p['seconds']:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    table = VAL.run(grid, reps=args.reps, seed=args.seed, dirty=convs, workers=args.workers,
+                    strategies=strategies, progress=progress)
+    names = VAL.write(table, out, fig is not None)
+    _print_shares(table)
+    print(f"{time.perf_counter() - t0:.0f} s; wrote {out}/" + ", ".join(names))
     return 0
+
+
+def _print_shares(table: pl.DataFrame) -> None:
+    cmp_ = VAL.compared(table)
+    n_cond = table.select("machine", "callsite", "convention", "isolation", "rate_level",
+                          "n_cpus").unique().height
+    share = f"{cmp_['ok'].mean():.1%}" if cmp_.height else "none"
+    print(f"{n_cond} conditions, {cmp_.height} comparisons ({table.height - cmp_.height} rows not "
+          f"compared: see status), {share} within tolerance")
+    with pl.Config(tbl_rows=200, tbl_width_chars=200, fmt_str_lengths=40):
+        print(VAL.per_machine(table))
 
 
 def _run_mutex(args: argparse.Namespace) -> int:
@@ -139,19 +174,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=_run_simulate)
 
-    v = sub.add_parser("validate", help="analytic vs simulated on a grid: table, summary, figure")
-    v.add_argument("--machines", default="amd-epyc-7r13-2s")
+    v = sub.add_parser("validate", help="analytic vs simulated on a grid: one long table "
+                                         "(every machine, call site, strategy, convention) and a summary")
+    v.add_argument("--machines", default="all", help="bundled names or profile paths, comma "
+                   "separated, or all (" + ", ".join(M.bundled_names()) + ")")
+    v.add_argument("--callsites", default="all", help="bundled call sites, comma separated, or all")
     v.add_argument("--isolations", default=",".join(wakeup.ISOLATION))
     v.add_argument("--rates", default="low,high", help=", ".join(VAL.RATES))
     v.add_argument("--n-cpus", default=",".join(str(n) for n in VAL.N_GRID))
+    v.add_argument("--strategies", default=",".join(VAL.STRATEGIES),
+                   help="QW and RL (pwmodel.simulate.fanout), RU and SKIP (simulate.alternatives)")
     v.add_argument("--out-dir", default="results/validation")
+    v.add_argument("--figure", action="store_true", help="also draw validation.png")
+    v.add_argument("--combine", nargs="+", default=None, metavar="DIR|FILE",
+                   help="no simulation: combine validation tables written before (folders or "
+                        "validation.parquet files) into one in --out-dir")
     v.add_argument("--published", action="store_true",
                    help="predict the published numbers the model can express (no fitting) "
                         "and print predicted vs published with the error")
     v.add_argument("--out", default=None, metavar="FILE.md",
                    help="with --published: also write the table (Markdown)")
-    _common(v)
-    v.set_defaults(func=_run_validate, reps=2000)
+    v.add_argument("--reps", type=int, default=2000, help="replications per CPU count")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--dirty", default="both", choices=(*SF.DIRTY_MODES, "both"),
+                   help="dirty-count convention: binomial (each CPU w.p. d), fixed (d N, "
+                        "stochastic rounding) or both")
+    v.add_argument("--workers", type=int, default=1, help="processes (results do not depend on it)")
+    v.set_defaults(func=_run_validate)
 
     m = sub.add_parser("simulate-mutex", help="callers under the global drain mutex with lru_drain_gen")
     _scenario_opts(m)

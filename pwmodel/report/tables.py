@@ -16,6 +16,7 @@ from pwmodel import params as P
 from pwmodel.models import wakeup as W
 from pwmodel.report import results as R
 from pwmodel.report.text import Recorder, heading, quote, table, wrap
+from pwmodel.simulate import domain as DOM
 
 US = 1e3
 
@@ -48,6 +49,13 @@ def block(rec: Recorder, cfg: R.Config, mname: str, isolation: str) -> list[str]
     lines += wrap(f"call site {cfg.callsite}; preemption {sc.preempt}; QW config "
                   f"{sc.configs[0]}, RL config {sc.configs[1]}; the machine has "
                   f"{rec.lit(m.n_cpus)} CPUs (larger N extrapolate its topology).")
+    dom = DOM.for_scenario(sc)
+    reasons: list[str] = []
+
+    def mark(strat: str, col: str, n: float) -> str:
+        f = dom.check(strat, col, n)
+        reasons.append(f.reason)
+        return "" if f.validated else DOM.ASCII_MARK
     rows = []
     for n in R.N_TABLE:
         cells = [rec.lit(n)]
@@ -58,15 +66,18 @@ def block(rec: Recorder, cfg: R.Config, mname: str, isolation: str) -> list[str]
             v = float(df.filter((pl.col("strategy") == strat) & (pl.col("n_cpus") == n))[col][0])
             vals[(strat, col)] = v
             cells.append(rec.put(v, R.metric, (mname, isolation, None, cfg.callsite, cfg.overrides,
-                                               n, strat, col), US, 1))
+                                               n, strat, col), US, 1) + mark(strat, col, n))
         q, r = vals[("QW", "requester_mean_ns")], vals[("RL", "requester_mean_ns")]
-        cells.append("RL" if r < q else ("QW" if q < r else "tie"))
+        both = mark("QW", "requester_mean_ns", n) or mark("RL", "requester_mean_ns", n)
+        cells.append(("RL" if r < q else ("QW" if q < r else "tie")) + both)
         rows.append(cells)
     lines += table(["N", "QW mean", "RL mean", "QW p99", "RL p99", "QW vict", "RL vict",
-                    "faster"], rows)
+                    "faster"], rows, indent=" " if any(r for r in reasons) else "  ")
     lines += wrap("Columns in us: requester latency of one lru_add_drain_all() (mean, "
                   "p99); interruption of the target's task per drain (QW mean, RL worst "
                   "case); faster = lower requester mean.", "  ")
+    if any(reasons):
+        lines += wrap(DOM.footnote([], ascii=True), "  ")
     return lines
 
 

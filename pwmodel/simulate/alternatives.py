@@ -1,0 +1,98 @@
+"""Monte Carlo of the two strategies without a remote drain, RU and SKIP, per replication.
+
+The mechanism of :mod:`pwmodel.models.alternatives`, simulated on the same dirty CPUs and
+topology as :mod:`pwmodel.simulate.fanout` (its :class:`~pwmodel.simulate.fanout.Plan`):
+
+* common part: the global mutex, then the check loop over the dirty CPUs (``lines_check``
+  lines at the pair's c2c each, the requester reading the counters of CPU j);
+* RU: the requester writes one flag line on each dirty CPU (a line moved at the pair's c2c)
+  and returns; each dirty target pays its own hot drain S_Q at its next return to user
+  space (its victim cost); CPU time is the requester plus the D deferred drains;
+* SKIP: the requester pays the common part only; nothing happens on the targets.
+
+The dirty CPUs are drawn per replication (binomial or fixed, the two conventions of
+:mod:`~pwmodel.simulate.fanout`), so the spread of the requester (its p99) comes from the
+dirty count and the pair classes of the dirty CPUs. The victim is CPU N-1 in the
+replications where it is dirty. Strategies that do not exist at the scenario's isolation
+(RU needs nohz_full targets, SKIP isolated ones: :func:`pwmodel.strategies.applicable`) get
+no rows. Times in ns.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import polars as pl
+
+from pwmodel import strategies as ST
+from pwmodel.errors import PwmodelError
+from pwmodel.evaluate import Scenario
+from pwmodel.simulate import fanout as SF
+from pwmodel.simulate.sampling import block_reps, block_rng, summarise
+
+STRATEGIES = ("RU", "SKIP")
+STREAM = 20_000      # seeded streams 20000 + N (fanout uses N, the mutex sweep 10000 + N)
+
+
+def existing(sc: Scenario) -> tuple[str, ...]:
+    """RU and SKIP where they exist at the scenario's isolation (victim objective: all exist)."""
+    return tuple(s for s in ST.applicable(sc, "victim_mean") if s in STRATEGIES)
+
+
+def samples(sc: Scenario, n: int, reps: int = 4096, seed: int = 0,
+            dirty: str = "binomial") -> dict[str, np.ndarray]:
+    """Per-replication requester, victim and CPU ns of RU and SKIP at ``n`` CPUs."""
+    if reps < 2:
+        raise PwmodelError(f"need at least 2 replications, found {reps}", field="reps")
+    p = SF.plan(sc, n, dirty)
+    br = block_reps(p.n)
+    parts = []
+    for b in range(math.ceil(reps / br)):
+        r = min(br, reps - b * br)
+        rng = block_rng(seed, STREAM + p.n, b)
+        mask = SF._dirty_mask(p, rng, r)
+        d = mask.sum(axis=1).astype(float)
+        c2c_sum = np.where(mask, p.c2c_from0, 0.0).sum(axis=1)
+        base = p.mutex_ns + p.check_ns_per_c2c * c2c_sum
+        ru = base + c2c_sum                       # one flag line per dirty CPU
+        vmask = mask[:, p.n - 1]
+        exit_ns = 0.0 if p.idle else p.s_q_ns     # the hot local drain at the next exit
+        parts.append({"dirty_cpus": d, "ru_requester": ru, "ru_cpu": ru + d * p.s_q_ns,
+                      "ru_victim": np.full(int(vmask.sum()), exit_ns),
+                      "skip_requester": base, "skip_cpu": base,
+                      "skip_victim": np.zeros(int(vmask.sum()))})
+    return {k: np.concatenate([pt[k] for pt in parts]) for k in parts[0]}
+
+
+def simulate(sc: Scenario, n_cpus: Sequence[int], reps: int = 4096, seed: int = 0,
+             dirty: str = "binomial") -> pl.DataFrame:
+    """One row per (n_cpus, strategy) for RU and SKIP where they exist, with the columns of
+    :func:`pwmodel.simulate.fanout.simulate` that the validation compares (and their CIs)."""
+    strats = existing(sc)
+    rows = []
+    if not strats:
+        return pl.DataFrame()
+    for n in n_cpus:
+        x = samples(sc, int(n), reps, seed, dirty)
+        for strat in strats:
+            key = strat.lower()
+            req = summarise(x[f"{key}_requester"], "requester")
+            vic = x[f"{key}_victim"]
+            vs = summarise(vic, "victim") if vic.size >= 2 else {}
+            cpu = summarise(x[f"{key}_cpu"], "cpu_time")
+            rows.append({"machine": sc.machine.name, "callsite": sc.callsite_name,
+                         "isolation": sc.isolation, "preempt_model": sc.preempt,
+                         "strategy": strat, "n_cpus": int(n),
+                         "dirty_cpus": float(x["dirty_cpus"].mean()), **req,
+                         "victim_mean_ns": vs.get("victim_mean_ns", 0.0),
+                         "victim_worst_ns": vs.get("victim_max_ns", 0.0),
+                         "victim_mean_lo_ns": vs.get("victim_mean_lo_ns", 0.0),
+                         "victim_mean_hi_ns": vs.get("victim_mean_hi_ns", 0.0),
+                         "cpu_time_ns": cpu["cpu_time_mean_ns"],
+                         "cpu_time_lo_ns": cpu["cpu_time_mean_lo_ns"],
+                         "cpu_time_hi_ns": cpu["cpu_time_mean_hi_ns"],
+                         "replications": x[f"{key}_requester"].size, "seed": seed,
+                         "dirty_mode": dirty})
+    return pl.DataFrame(rows).sort(["n_cpus", "strategy"])
