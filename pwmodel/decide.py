@@ -100,8 +100,9 @@ def _sympy_cache_dir() -> Path:
 def _disk_cached(key_expr: sp.Expr, build) -> sp.Expr:
     """``build()`` once per package version and expression (hash of ``srepr(key_expr)``):
     kept in memory and in the cache folder ($PWMODEL_CACHE or ~/.cache/pwmodel) as srepr
-    text, so a fresh process reads it instead of solving again. An unreadable cache is
-    rebuilt; an unwritable one is skipped."""
+    text, so a fresh process reads it instead of solving again. An unreadable cache file,
+    or one that is not an expression in the equation's symbols, is rebuilt; an unwritable
+    cache folder is skipped (files are written atomically: never half a file)."""
     h = hashlib.sha256(f"{__version__}\n{sp.srepr(key_expr)}".encode()).hexdigest()[:32]
     if h in _MEM:
         return _MEM[h]
@@ -111,6 +112,9 @@ def _disk_cached(key_expr: sp.Expr, build) -> sp.Expr:
         out = sp.sympify(f.read_text(), locals=None) if f.exists() else None
     except Exception:   # a damaged cache file: rebuild it
         out = None
+    if out is not None and not (isinstance(out, sp.Expr)
+                                and out.free_symbols <= key_expr.free_symbols):
+        out = None      # readable but not a solution in the equation's symbols: rebuild
     if out is None:
         out = build()
         try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -310,6 +312,19 @@ def case(sc: Scenario, overrides: Mapping[str, float] | None = None, c2c_scale: 
     return Case(sc, base.with_overrides(overrides or {}, source="moved"), float(c2c_scale))
 
 
+def _tables(dists: list[LatencyDist], d_max: float) -> list[np.ndarray]:
+    """The E[max] tables of distinct distributions (:func:`_table`), those not yet
+    computed spread over a few threads (their quadratures run in NumPy, which releases
+    the GIL): the same values as one after the other."""
+    k = int(math.ceil(_PER_OCTAVE * math.log2(max(d_max, 2.0)))) + 1
+    todo = [d for d in dists if _TABLES.get((d.signature(), "emax", 0.0), np.empty(0)).size < k]
+    workers = min(os.cpu_count() or 1, 4, len(todo))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as ex:
+            list(ex.map(lambda d: _table(d, "emax", 0.0, d_max), todo))
+    return [_table(d, "emax", 0.0, d_max)[1] for d in dists]
+
+
 class WakeTables:
     """Order statistics of the cases' wake-up distributions, stacked for vectorised lookup
     (each distinct distribution's table is computed once, see :func:`emax_of`)."""
@@ -321,7 +336,7 @@ class WakeTables:
         uniq: list[LatencyDist] = [None] * len(sigs)  # type: ignore[list-item]
         for d, r in zip(self.dists, self.row):
             uniq[r] = d
-        tabs = [_table(d, "emax", 0.0, max(d_max, 2.0))[1] for d in uniq]
+        tabs = _tables(uniq, max(d_max, 2.0))
         self.k = tabs[0].size
         self.emax_tab = np.stack([t[:self.k] for t in tabs])
         self.inf = np.isinf(self.emax_tab).any(axis=1)
@@ -383,7 +398,13 @@ def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None
     tables = tables or WakeTables(cases, float(dirty.max()))
     v["wake_emax_ns"] = tables.emax(dirty)
     if need_qmax:
-        v["wake_qmax_ns"] = np.stack([qmax_of(d, row) for d, row in zip(tables.dists, dirty)])
+        # once per distinct distribution and dirty-count row (settings that leave the
+        # wake-up alone share it; the d < 1 quantiles are bisections)
+        done: dict[tuple, np.ndarray] = {}
+        v["wake_qmax_ns"] = np.stack([
+            done[key] if (key := (r, row.tobytes())) in done else
+            done.setdefault(key, qmax_of(d, row))
+            for d, r, row in zip(tables.dists, tables.row, dirty)])
     else:
         v["wake_qmax_ns"] = np.full(n2.shape, np.nan)
     v["wake_min_ns"] = tables.min_ns.reshape(k, 1)

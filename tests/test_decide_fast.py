@@ -121,3 +121,49 @@ def test_decide_json_crossover_beyond_the_modelled_range_is_not_a_number():
     assert xo["n_cpus"] is None and xo["beyond_modelled"] is True
     assert xo["text"] == "> 1024 (RL faster at every size modelled)"
     assert all(r["winner"] == "RL" for r in out["rows"])
+
+
+def test_crossover_closed_form_disk_cache_is_read_checked_and_optional(tmp_path, monkeypatch):
+    """The closed form is written once per version and equation and read back by a fresh
+    process; a damaged file (unparsable, or a valid expression in foreign symbols) is
+    rebuilt, and an unwritable cache folder only costs the solve."""
+    import sympy as sp
+    solve = DC.crossover_symbolic.__wrapped__          # around the in-process lru_cache
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(DC, "_MEM", {})
+    want = solve("slowest")
+    files = list((tmp_path / "c" / "sympy").glob("*.srepr"))
+    assert len(files) == 1 and sp.sympify(files[0].read_text()) == want
+    files[0].write_text(sp.srepr(2 * want))            # a fresh process reads the file
+    monkeypatch.setattr(DC, "_MEM", {})
+    assert solve("slowest") == 2 * want
+    for damaged in ("garbage", "Add(Integer(1), ", ""):
+        files[0].write_text(damaged)
+        monkeypatch.setattr(DC, "_MEM", {})
+        assert solve("slowest") == want, damaged
+        assert sp.sympify(files[0].read_text()) == want  # and rewritten whole
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PWMODEL_CACHE", str(blocker / "c"))   # cannot be created
+    monkeypatch.setattr(DC, "_MEM", {})
+    assert solve("slowest") == want
+
+
+def test_batched_crossovers_and_intervals_equal_one_by_one_bit_for_bit():
+    """What the report prefetches in one vectorised call is what one scenario alone gives,
+    to the last bit (N*, sides, method, and the ends of its interval)."""
+    scs = [E.Scenario(XEON, "idle"), E.Scenario(EPYC, "nohz_other"),
+           E.Scenario(XEON, "nohz_fifo_dlserver"), E.Scenario(EPYC, "nohz_fifo_none")]
+    together = DC.crossovers(scs)
+    for sc, x in zip(scs, together):
+        E._TABLES.clear()
+        alone = DC.crossover_n(sc)
+        assert (alone.n_cpus, alone.below, alone.above, alone.method) == \
+            (x.n_cpus, x.below, x.above, x.method) or \
+            (math.isnan(alone.n_cpus) and math.isnan(x.n_cpus) and alone.method == x.method)
+    plans = [U.Plan(sc, n_draws=4) for sc in scs[:2]]
+    both = U.crossover_bands(plans)
+    for p, b in zip(plans, both):
+        E._TABLES.clear()
+        one = U.crossover_band(p)
+        assert (one.n_cpus, one.low, one.high, one.dominant) == (b.n_cpus, b.low, b.high, b.dominant)

@@ -83,3 +83,27 @@ def test_generated_code_matches_plain_lambdify(iso: str) -> None:
         np.testing.assert_allclose(f[ok], r[ok], rtol=1e-12, atol=1e-9, err_msg=str(e)[:200])
         one = np.broadcast_to(numeric(e, vals), f.shape)     # its own function, one call
         np.testing.assert_allclose(one[ok], f[ok], rtol=1e-12, atol=1e-9)
+
+
+def test_expected_max_grid_in_blocks_is_one_simpson_per_n_bit_for_bit() -> None:
+    """The E[max] of a mixture with a continuous part, all n in blocks of one Simpson call
+    with underflowing F^n skipped, against the plain loop: one Simpson call per n on
+    1 - F ** n (a wrong row, a shifted block edge or a skipped node that is not 0 differs)."""
+    from scipy import integrate, stats
+    from pwmodel import dist as D
+    d = D.LatencyDist([D.continuous(stats.lognorm(s=0.4, scale=2800.0), 0.9),
+                       D.uniform(0.0, 1e6, 0.07), D.point(5e5, 0.03)], 1234.5)
+    ns = np.concatenate([2.0 ** (np.arange(0, 330, 7) / 16), [1.0, 3.3, 1e6]])
+    u = np.unique(np.concatenate([np.linspace(0.0, 1.0, 6001)[1:-1],
+                                  np.logspace(-16, -1, 600), 1.0 - np.logspace(-16, -1, 600)]))
+    x = np.unique(np.concatenate([[0.0]] + [c.grid(u) for c in d.components]))
+    x = x[x >= 0]
+    F = np.clip(d.cdf(x + d.shift_ns), 0.0, 1.0)
+    want = np.array([d.shift_ns + float(integrate.simpson(1.0 - F ** k, x=x)) for k in ns])
+    old = D._GRID_BLOCK
+    try:
+        for block in (old, 3 * x.size + 5):      # several blocks, the last one partial
+            D._GRID_BLOCK = block
+            assert np.array_equal(d._expected_max_grid(ns), want), block
+    finally:
+        D._GRID_BLOCK = old
