@@ -26,7 +26,8 @@ Module aliases mean one thing everywhere (package, tests, benchmarks)::
     H     pwmodel.fit.heldout            WC    pwmodel.fit.wakecause
     M     pwmodel.machine                X     pwmodel.models.symbols
     MS    pwmodel.report.measured        ALT   pwmodel.simulate.alternatives
-    DOM   pwmodel.simulate.domain
+    DOM   pwmodel.simulate.domain        OW    pwmodel.models.owner
+    BD    pwmodel.models.breakdown
 
 ``S`` is never a module: it is the parameter-symbol table (``params.SYMBOLS``)
 where the models use it. Other modules are imported by their own name.

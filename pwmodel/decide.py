@@ -42,6 +42,7 @@ from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario, evaluate, inputs
 from pwmodel.models import fanout as F
 from pwmodel.models import numeric
+from pwmodel.models import owner as OW
 from pwmodel.models import symbols as X
 from pwmodel.params import SYMBOLS as S
 
@@ -316,8 +317,8 @@ def _diff(sc: Scenario, n: float) -> float:
 
 def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
     """Solve N = expr(c2c_mean(N)): the topology mean depends weakly on N."""
-    idle = {"local_rate_hz": 0.0} if sc.isolation == "idle" else {}   # as in evaluate()
-    v = {**inputs(sc, np.array([n_start]), ps), **idle}
+    idle = OW.is_idle(sc.isolation)       # the owner's inputs, as in evaluate()
+    v = OW.owner_values(inputs(sc, np.array([n_start]), ps), idle)
     n_star = math.nan
     for _ in range(60):
         val = {k: (float(np.ravel(x)[0]) if isinstance(x, np.ndarray) else x) for k, x in v.items()}
@@ -327,7 +328,7 @@ def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
         if math.isfinite(n_star) and abs(n_new - n_star) <= 1e-12 * n_new:
             return n_new
         n_star = n_new
-        v = {**inputs(sc, np.array([max(n_star, 1.0)]), ps), **idle}
+        v = OW.owner_values(inputs(sc, np.array([max(n_star, 1.0)]), ps), idle)
     return n_star
 
 
@@ -337,8 +338,8 @@ def crossover_rate_expr() -> sp.Expr:
     lam = S["remote_rate_hz"]
     tq, tr, ex = sp.symbols("tax_qw_ns tax_rl_ns extra_rl_ns", nonnegative=True)
     cq, cr = sp.symbols("cpu_qw_ns cpu_rl_ns", nonnegative=True)
-    load_q = lam * cq + X.n_cpus * S["local_rate_hz"] * tq
-    load_r = lam * cr + X.n_cpus * S["local_rate_hz"] * (tr + ex)
+    load_q = F.cpu_load_expr(cq, tq)
+    load_r = F.cpu_load_expr(cr, tr + ex)
     return sp.solve(sp.Eq(load_q, load_r), lam)[0]
 
 

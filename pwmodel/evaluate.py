@@ -27,6 +27,7 @@ from pwmodel.models import callsite as CS
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric, wakeup as W
+from pwmodel.models import owner as OW
 from pwmodel.models import requester as RQ
 
 N_DEFAULT = tuple(2 ** k for k in range(11))  # 1 .. 1024
@@ -241,6 +242,12 @@ def model_exprs(qw_config: str, rl_config: str, pattern: str = "flush") -> dict[
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _cpu_load_expr() -> sp.Expr:
+    """``fanout.cpu_load_expr`` (of a strategy's evaluated CPU time and per-op cost)."""
+    return F.cpu_load_expr()
+
+
 def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool,
                   qw_config: str, rl_config: str,
                   need: Sequence[str] = METRICS,
@@ -249,15 +256,14 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
     (scalars or arrays broadcasting to ``shape``). The one recipe behind
     :func:`evaluate` and the sweeps.
 
-    An idle owner issues no local ops: the RL drain of an idle target meets no owner
-    critical section, no spin and no refetch, and an idle target has no victim task
-    (the fast-path columns keep the rates: they are paid by the other CPUs).
+    ``idle``: the target's owner is idle (:mod:`pwmodel.models.owner`): its terms take
+    the owner's inputs of that module, and there is no victim task.
 
     ``pattern`` is the call site's requester pattern (:mod:`pwmodel.models.requester`):
     an ``async`` requester does not wait for queued drains; victims are the same.
     """
     zeros = np.zeros(shape)
-    v_rl = {**v, "local_rate_hz": 0.0} if idle else v
+    v_rl = OW.owner_values(v, idle)
     ex = model_exprs(qw_config, rl_config, pattern)
 
     def ev(expr, vals=v) -> np.ndarray:
@@ -277,15 +283,15 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
         out["victim_worst_ns"] = ((zeros, zeros) if idle else
                                   (ev(ex["qw_victim_worst"]), ev(ex["rl_victim_worst"])))
     if want & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
-        lam_r, lam_l, n = v["remote_rate_hz"], v["local_rate_hz"], v["n_cpus"]
         tax_qw, tax_rl = ev(ex["tax_qw"]), ev(ex["tax_rl"])
         extra_rl = ev(ex["extra_rl"])
         qw_cpu, rl_cpu = ev(ex["qw_cpu"]), ev(ex["rl_cpu"], v_rl)
         out["cpu_time_ns"] = (qw_cpu, rl_cpu)
         out["fastpath_tax_ns"] = (tax_qw, tax_rl)
         out["fastpath_extra_ns"] = (zeros, extra_rl)
-        out["cpu_load_cpus"] = ((lam_r * qw_cpu + n * lam_l * tax_qw) * 1e-9,  # type: ignore[operator]
-                                (lam_r * rl_cpu + n * lam_l * (tax_rl + extra_rl)) * 1e-9)  # type: ignore[operator]
+        load = _cpu_load_expr()
+        out["cpu_load_cpus"] = (ev(load, {**v, "drain_cpu_ns": qw_cpu, "op_cost_ns": tax_qw}),
+                                ev(load, {**v, "drain_cpu_ns": rl_cpu, "op_cost_ns": tax_rl + extra_rl}))
     return {k: out[k] for k in need if k in out}
 
 
@@ -421,7 +427,7 @@ def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = ME
     shape = v["n_cpus"].shape
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(cases):
-        groups.setdefault((*c.sc.configs, c.sc.isolation == "idle", c.sc.pattern), []).append(i)
+        groups.setdefault((*c.sc.configs, OW.is_idle(c.sc.isolation), c.sc.pattern), []).append(i)
     if len(groups) == 1:
         (qc, rc, idle, pat), = groups
         return metric_arrays(v, shape, idle=idle, qw_config=qc, rl_config=rc, need=need,
@@ -471,7 +477,7 @@ def _evaluated(sc: Scenario, n_cpus) -> tuple[np.ndarray, dict[str, tuple[np.nda
     n = _n_array(n_cpus)
     v = inputs(sc, n, ps)
     qw_cfg, rl_cfg = sc.configs
-    arrays = metric_arrays(v, n.shape, idle=sc.isolation == "idle", qw_config=qw_cfg,
+    arrays = metric_arrays(v, n.shape, idle=OW.is_idle(sc.isolation), qw_config=qw_cfg,
                            rl_config=rl_cfg, pattern=sc.pattern)
     d = dirty_count(ps["dirty_fraction"], n)
     return n, {**arrays, "dirty_cpus": (d, d)}

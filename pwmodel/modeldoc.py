@@ -185,6 +185,9 @@ def fanout_part() -> str:
         ("QW requester latency, mean: the later of the slowest kworker and the lock-serialised "
          "drains, then the flusher's wake-up", "fanout.qw_mean_expr", F.qw_mean_expr),
         ("QW requester latency, 99th percentile", "fanout.qw_p99_expr", F.qw_p99_expr),
+        ("QW requester latency, q-quantile (here q = 0.5: with D < 1 at most one CPU is "
+         "dirty, and a quantile at q <= 1 - D is the cost of a call that drains nothing)",
+         "fanout.qw_quantile_expr", lambda: F.qw_quantile_expr(0.5)),
         ("QW victim: what a busy target loses to one queued drain, mean",
          "fanout.qw_victim_expr", F.qw_victim_expr),
         ("QW victim, worst case", "fanout.qw_victim_worst_expr", F.qw_victim_worst_expr),
@@ -194,17 +197,41 @@ def fanout_part() -> str:
         ("CPU time of one QW fan-out, all CPUs", "fanout.qw_cpu_expr", F.qw_cpu_expr),
         ("CPU time of one RL fan-out, all CPUs", "fanout.rl_cpu_expr", F.rl_cpu_expr),
     ]
-    for name, caption in (("qw_quantile_expr", "QW requester latency, q-quantile (q = 0.99)"),
-                          ("cpu_load_expr", "CPU load of the drains (CPUs)")):
-        fn = getattr(F, name, None)
-        if fn is not None:
-            formulas.append((caption, f"fanout.{name}",
-                             (lambda fn=fn: fn(0.99)) if name.endswith("quantile_expr") else fn))
+    formulas.append(("CPUs kept busy by a strategy: the drain-all calls at their rate, each "
+                     "costing `drain_cpu_ns` (the CPU time above), and every CPU's local "
+                     "operations, each costing `op_cost_ns` more (the fast-path tax, plus "
+                     "the refetches and waits under RL)", "fanout.cpu_load_expr",
+                     F.cpu_load_expr))
     return ("## Fan-out over N CPUs (`models/fanout.py`)\n\n"
             "The order statistics of the wake-up distribution ($E[\\max]$ of D draws, its "
             "quantiles and lower end) and the topology's c2c mean, maximum, variance and "
             "neighbour latency enter as per-evaluation symbols, computed by "
-            "`pwmodel.evaluate.inputs` for each N.\n\n" + _section(formulas))
+            "`pwmodel.evaluate.inputs` for each N.\n\n" + _section(formulas) + "\n"
+            + OWNER_TEXT + "\n" + breakdown_text())
+
+
+OWNER_TEXT = (
+    "An idle target CPU (isolation level `idle`) runs no task, so nothing on it takes "
+    "the per-CPU lock locally: every term about that CPU's owner is evaluated with "
+    "`local_rate_hz` = 0 (no wait for the owner's critical section, no spin during a "
+    "remote hold), and there is no victim task. The fast-path columns keep the rate, "
+    "paid by the CPUs that run the local operations (`models/owner.py`).\n")
+
+
+def breakdown_text() -> str:
+    """The named terms of each requester mean (models/breakdown.py), as a list."""
+    from pwmodel.models import breakdown as BD
+    lines = ["The requester means taken apart (`models/breakdown.py`): the terms of each "
+             "sum to the mean (a SymPy identity, checked by the tests). A flushing QW "
+             "requester ends at the later of the slowest kworker (regime `slowest`) and "
+             "the lru_lock-serialised drains (regime `lock`); each regime has its terms.\n"]
+    for label, strat, pattern, regime in (("QW, flushing requester, regime slowest", "QW", "flush", "slowest"),
+                                          ("QW, flushing requester, regime lock", "QW", "flush", "lock"),
+                                          ("QW, async requester", "QW", "async", "slowest"),
+                                          ("RL (both patterns)", "RL", "flush", "slowest")):
+        names = ", ".join(t.name for t in BD.terms(strat, pattern, regime))
+        lines.append(f"- {label}: {names}.")
+    return "\n".join(lines) + "\n"
 
 
 ISOLATION_TEXT = {
@@ -251,10 +278,19 @@ def wakeup_part() -> str:
     return "\n".join(out)
 
 
+# per-evaluation symbols that are a strategy's own evaluated metrics, not inputs
+PER_STRATEGY = {
+    "drain_cpu_ns": "the strategy's CPU time per call (`fanout.qw_cpu_expr`, `fanout.rl_cpu_expr`, "
+                    "or the async forms), evaluated first",
+    "op_cost_ns": "the strategy's fast-path tax (`fastpath.tax_expr`), plus "
+                  "`contention.local_op_extra_expr` under RL, evaluated first",
+}
+
+
 def symbols_part() -> str:
     exprs = [F.rl_mean_expr(), F.rl_quantile_expr(0.99), F.qw_mean_expr(), F.qw_p99_expr(),
              F.qw_victim_worst_expr(), F.rl_victim_mean_expr(), F.rl_victim_worst_expr(),
-             F.qw_cpu_expr(), F.rl_cpu_expr(), contention.local_op_extra_expr(),
+             F.qw_cpu_expr(), F.rl_cpu_expr(), F.cpu_load_expr(), contention.local_op_extra_expr(),
              FP.tax_fraction_expr("pwlocks1_noinline")]
     exprs += [W.wake_mean_expr(i, pm) for i in W.ISOLATION for pm in W.PREEMPT_MODELS]
     exprs += [FP.tax_expr(c) for c in FP.CONFIGS] + [m.count for m in coherence.line_moves()]
@@ -266,10 +302,10 @@ def symbols_part() -> str:
         if p is not None:
             rows.append(f"| `{n}` | {p.unit} | {p.meaning} | {p.default:g} | {p.source} |")
         else:
+            made = PER_STRATEGY.get(n, "computed by pwmodel.evaluate.inputs from the machine and "
+                                       "the wake-up distribution")
             rows.append(f"| `{n}` | {'ns' if n.endswith('_ns') else 'ns^2' if n.endswith('_ns2') else 'CPUs' if n == 'n_cpus' else '1'} "
-                        f"| {extra.get(n, 'per-evaluation quantity')} | per N | "
-                        "computed by pwmodel.evaluate.inputs from the machine and the wake-up "
-                        "distribution |")
+                        f"| {extra.get(n, 'per-evaluation quantity')} | per N | {made} |")
     return ("## Symbols\n\nEvery symbol in the formulas above. Registry parameters can be "
             "overridden per machine profile, call site or command line; `pwmodel params` "
             "prints the value in force and where it came from.\n\n" + "\n".join(rows) + "\n")

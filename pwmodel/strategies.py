@@ -31,8 +31,10 @@ import polars as pl
 from pwmodel import evaluate as E
 from pwmodel.errors import PwmodelError
 from pwmodel.models import alternatives as A
+from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
+from pwmodel.models import owner as OW
 
 STRATEGIES = ("QW", "RL", "RU", "SKIP")
 APPLICABLE: dict[str, tuple[str, ...]] = {
@@ -72,25 +74,24 @@ def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFA
     n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
     v = E.inputs(sc, n, ps)
     qw_cfg, _ = sc.configs
-    idle = sc.isolation == "idle"
+    victim = OW.has_victim(sc.isolation)
 
-    def ev(expr) -> np.ndarray:
+    def ev(expr, vals=v) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            return np.broadcast_to(np.asarray(numeric(expr, v), dtype=float), n.shape).copy()
+            return np.broadcast_to(np.asarray(numeric(expr, vals), dtype=float), n.shape).copy()
 
     nan = np.full(n.shape, math.nan)
     base = base.with_columns(pl.lit(math.nan).alias("stranded_items"),
                              pl.lit(math.nan).alias("stranded_bytes"),
                              pl.lit(math.nan).alias("dirty_window_ns"))
     tax = ev(FP.tax_expr(qw_cfg))
-    lam_r, lam_l = float(ps["remote_rate_hz"]), float(ps["local_rate_hz"])
     zeros = np.zeros(n.shape)
     rows = []
     exists = {"RU": sc.isolation.startswith("nohz_"),
               "SKIP": sc.isolation.startswith(("nohz_", "isolcpus_"))}
     if exists["RU"]:
         req = ev(A.ru_requester_expr())
-        exit_cost = zeros if idle else ev(A.ru_exit_cost_expr())
+        exit_cost = ev(A.ru_exit_cost_expr()) if victim else zeros
         cpu = ev(A.ru_cpu_expr())
         rows.append(("RU", req, req, exit_cost, exit_cost, cpu, tax, nan, nan,
                      ev(A.ru_dirty_window_expr())))
@@ -109,7 +110,7 @@ def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFA
             "requester_mean_ns": req, "requester_p99_ns": p99, "victim_mean_ns": vm,
             "victim_worst_ns": vw, "cpu_time_ns": cpu, "fastpath_tax_ns": tx,
             "fastpath_extra_ns": zeros,
-            "cpu_load_cpus": (lam_r * cpu + n * lam_l * tx) * 1e-9,
+            "cpu_load_cpus": ev(F.cpu_load_expr(), {**v, "drain_cpu_ns": cpu, "op_cost_ns": tx}),
             "stranded_items": items, "stranded_bytes": nbytes, "dirty_window_ns": window,
         }).select(base.columns))
     return pl.concat(frames, how="vertical_relaxed").sort(["n_cpus", "strategy"])

@@ -92,17 +92,6 @@ def test_figure_axes_have_units(report):
                     assert re.search(r"\([^()]+\)\s*$", first), f"{stem}: label {lab!r} lacks a unit"
 
 
-def test_breakdown_terms_sum_to_the_model():
-    sc = R.scenario(MACHINES[0], "nohz_other")
-    for n in (1, 8, 512):
-        terms = R.breakdown(sc, n)
-        for strat in ("QW", "RL"):
-            total = sum(v for s, _, v in terms if s == strat)
-            want = R.metric(MACHINES[0], "nohz_other", None, "lru_add_drain", (), n, strat,
-                            "requester_mean_ns")
-            assert total == pytest.approx(want, rel=1e-9), (n, strat)
-
-
 def test_cli_bad_input_exits_2(tmp_path, capsys):
     assert cli.main(["report", "--out", str(tmp_path), "--machine", "no-such-box"]) == 2
     assert cli.main(["report", "--out", str(tmp_path), "--param", "ipi_ns=-5"]) == 2

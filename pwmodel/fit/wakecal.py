@@ -286,18 +286,18 @@ def calibrate_profile(base: "object", states: dict[str, str | Path], *, micro: s
 
 def requester_latency(scenario: "object", n_cpus: int, qs: tuple[float, ...] = (0.5, 0.9, 0.99)) -> dict[str, float]:
     """QW requester latency of ``scenario`` at ``n_cpus`` (ns): mean from the fan-out model's
-    qw_mean_expr, and each quantile q from qw_p99_expr with the wake-up order statistic
-    taken at q instead of 0.99 (evaluate.inputs computes the rest)."""
+    qw_mean_expr, and each quantile q from qw_quantile_expr(q) with the wake-up order
+    statistic at q (evaluate.inputs computes the rest)."""
     from pwmodel import evaluate as E
     from pwmodel.models import fanout as F
     ps = scenario.params()
     v = E.inputs(scenario, np.array([float(n_cpus)]), ps)
     dist = scenario.wake_dist(ps)
-    dirty = np.asarray([ps["dirty_fraction"] * n_cpus])
+    dirty = E.dirty_count(ps["dirty_fraction"], np.array([float(n_cpus)]))
     out = {"mean_ns": float(np.asarray(numeric(F.qw_mean_expr(), v)).ravel()[0])}
     for q in qs:
         vq = {**v, "wake_qmax_ns": E.qmax_of(dist, dirty, q)}
-        out[f"p{round(q * 100):d}_ns"] = float(np.asarray(numeric(F.qw_p99_expr(), vq)).ravel()[0])
+        out[f"p{round(q * 100):d}_ns"] = float(np.asarray(numeric(F.qw_quantile_expr(q), vq)).ravel()[0])
     return out
 
 

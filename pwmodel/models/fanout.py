@@ -40,8 +40,9 @@ simulator (docs/validity.md).
 from __future__ import annotations
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
 
-from pwmodel.models import coherence, contention
+from pwmodel.models import coherence, contention, fastpath
 from pwmodel.models import symbols as X
 from pwmodel.params import SYMBOLS as S
 
@@ -60,6 +61,12 @@ def check_expr() -> sp.Expr:
 
 def _base() -> sp.Expr:
     return S["mutex_ns"] + check_expr()
+
+
+def no_drain_expr() -> sp.Expr:
+    """ns of a call that finds no dirty CPU: the mutex (the check loop reads only clean,
+    cached counters). A requester quantile at q <= P(no drain) is this cost."""
+    return S["mutex_ns"]
 
 
 def rl_per_cpu_expr(c2c: sp.Expr = X.c2c_mean_ns) -> sp.Expr:
@@ -90,7 +97,7 @@ def rl_quantile_expr(q: float = 0.99) -> sp.Expr:
     full = rl_mean_expr() + z * sp.sqrt(var)
     one = _base() + rl_per_cpu_expr(X.c2c_max_ns)   # D < 1: at most one drain
     # (d = 0 falls in the first branch: no drain at all)
-    return sp.Piecewise((_base(), 1 - dirty_expr >= sp.Float(q)),
+    return sp.Piecewise((no_drain_expr(), 1 - dirty_expr >= sp.Float(q)),
                         (one, dirty_expr < 1), (full, True))
 
 
@@ -127,11 +134,19 @@ def qw_mean_expr() -> sp.Expr:
     return _base() + sp.Piecewise((0, _none), (_active * tail, True))
 
 
-def qw_p99_expr() -> sp.Expr:
-    """p99 of the requester latency; wake_qmax_ns is F^{-1}(0.99^{1/D}) for D >= 1 and
-    F^{-1}(1 - 0.01/D) for D < 1 (see evaluate.inputs)."""
+def qw_quantile_expr(q: float = 0.99) -> sp.Expr:
+    """q-quantile of the QW requester latency. ``wake_qmax_ns`` is the q-quantile of the
+    maximum of D queue->start latencies, F^{-1}(q^{1/D}) for D >= 1 and F^{-1}(1 - (1-q)/D)
+    for D < 1 (evaluate.qmax_of at the same q). With D < 1 no work is queued at all in a
+    share 1 - D of the calls, so a quantile at q <= 1 - D is the no-drain cost
+    (:func:`no_drain_expr`)."""
     tail = sp.Max(_slowest(X.wake_qmax_ns), lru_serial_expr()) + S["requester_wakeup_ns"]
-    return _base() + sp.Piecewise((0, 1 - dirty_expr >= sp.Float(0.99)), (tail, True))
+    return sp.Piecewise((no_drain_expr(), 1 - dirty_expr >= sp.Float(q)), (_base() + tail, True))
+
+
+def qw_p99_expr() -> sp.Expr:
+    """p99 of the requester latency (:func:`qw_quantile_expr` at q = 0.99)."""
+    return qw_quantile_expr(0.99)
 
 
 def qw_variant_expr(form: str) -> sp.Expr:
@@ -159,17 +174,21 @@ def lru_spin_mean_expr() -> sp.Expr:
 
 
 # ---- victim (the target CPU's task), per drain of that CPU -----------------------
+def kworker_entry_expr() -> sp.Expr:
+    """ns a queued drain costs the target besides the drain itself: the IPI's irq and
+    the switches into the kworker and back."""
+    return S["kworker_irq_ns"] + 2 * S["kworker_switch_ns"]
+
+
 def qw_victim_expr() -> sp.Expr:
     """ns a busy target loses to one queued drain: irq + 2 switches + hot drain + the mean
     spin on the lru_lock behind the other parallel drains."""
-    return (S["kworker_irq_ns"] + 2 * S["kworker_switch_ns"] + coherence.local_drain_expr()
-            + lru_spin_mean_expr())
+    return kworker_entry_expr() + coherence.local_drain_expr() + lru_spin_mean_expr()
 
 
 def qw_victim_worst_expr() -> sp.Expr:
     """Worst ns: the last drain in the lru_lock queue."""
-    return (S["kworker_irq_ns"] + 2 * S["kworker_switch_ns"] + coherence.local_drain_expr()
-            + 2 * lru_spin_mean_expr())
+    return kworker_entry_expr() + coherence.local_drain_expr() + 2 * lru_spin_mean_expr()
 
 
 def rl_victim_mean_expr() -> sp.Expr:
@@ -177,9 +196,28 @@ def rl_victim_mean_expr() -> sp.Expr:
     its first local attempt inside the hold, E[(S_R - T1)^+] (see contention), plus the
     refetch on its next local op when that comes before the next remote drain."""
     sr = coherence.remote_hold_expr(X.c2c_max_ns)
+    return contention.owner_spin_expr(sr) + _next_local() * coherence.owner_refetch_expr(X.c2c_max_ns)
+
+
+def _next_local() -> sp.Expr:
+    """P(the owner's next lock operation is local, not the next remote drain)."""
     lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
-    next_local = sp.Piecewise((0, sp.Eq(lr + ll, 0)), (ll / (lr + ll), True))
-    return contention.owner_spin_expr(sr) + next_local * coherence.owner_refetch_expr(X.c2c_max_ns)
+    return sp.Piecewise((0, sp.Eq(lr + ll, 0)), (ll / (lr + ll), True))
+
+
+def rl_victim_ccdf_expr(x: sp.Expr = X.loss_ns) -> sp.Expr:
+    """P(interruption > x) of one remote drain from the farthest requester for the target's
+    task, under the assumptions of :func:`rl_victim_mean_expr`: the first local op after
+    the requester took the lock arrives after T1 ~ Exp(lambda_L) and spins (S_R - T1)^+;
+    with probability lambda_L / (lambda_R + lambda_L) the owner also pays the refetch r.
+    Its integral over x >= 0 is the mean."""
+    sr = coherence.remote_hold_expr(X.c2c_max_ns)
+    lam = S["local_rate_hz"] * sp.Float(1e-9)
+
+    def spin_tail(w: sp.Expr) -> sp.Expr:   # P((S_R - T1)^+ > w)
+        return sp.Piecewise((1, w < 0), (0, w >= sr), (-expm1(-lam * (sr - w)), True))
+    q = _next_local()
+    return q * spin_tail(x - coherence.owner_refetch_expr(X.c2c_max_ns)) + (1 - q) * spin_tail(x)
 
 
 def rl_victim_worst_expr() -> sp.Expr:
@@ -201,3 +239,13 @@ def rl_cpu_expr() -> sp.Expr:
     owner = (contention.owner_spin_expr(coherence.remote_hold_expr(X.c2c_mean_ns))
              + coherence.owner_refetch_expr(X.c2c_mean_ns))
     return rl_mean_expr() + dirty_expr * owner
+
+
+# ---- CPU load -----------------------------------------------------------------------
+def cpu_load_expr(drain_cpu: sp.Expr = X.drain_cpu_ns, op_cost: sp.Expr = X.op_cost_ns) -> sp.Expr:
+    """CPUs kept busy by a strategy (utilisation law, :func:`fastpath.share_expr`): the
+    drain-all calls at ``remote_rate_hz``, each costing ``drain_cpu`` ns of CPU time
+    system-wide, plus on each of the N CPUs the ``local_rate_hz`` local ops, each costing
+    ``op_cost`` ns more (fast-path tax, and under RL the refetches and waits)."""
+    return (fastpath.share_expr(drain_cpu, S["remote_rate_hz"])
+            + X.n_cpus * fastpath.share_expr(op_cost, S["local_rate_hz"]))

@@ -88,3 +88,8 @@ def tax_fraction_expr(config: str, rate_hz: sp.Expr | None = None) -> sp.Expr:
 def cycles(ns: sp.Expr) -> sp.Expr:
     """Convert an ns expression to cycles at the machine clock."""
     return ns * S["freq_hz"] * sp.Float(1e-9)
+
+
+def ns_of_cycles(count: sp.Expr) -> sp.Expr:
+    """Convert a cycle count to ns at the machine clock (the inverse of :func:`cycles`)."""
+    return count / (S["freq_hz"] * sp.Float(1e-9))

@@ -60,7 +60,7 @@ def qw_async_quantile_expr(q: float = 0.99) -> sp.Expr:
     n, d = X.n_cpus, S["dirty_fraction"]
     full = S["mutex_ns"] + (n * d + z * sp.sqrt(n * d * (1 - d))) * _per_dirty_cpu()
     one = S["mutex_ns"] + _per_dirty_cpu()        # D < 1: at most one dirty CPU
-    return sp.Piecewise((S["mutex_ns"], 1 - F.dirty_expr >= sp.Float(q)),
+    return sp.Piecewise((F.no_drain_expr(), 1 - F.dirty_expr >= sp.Float(q)),
                         (one, F.dirty_expr < 1), (sp.Max(full, S["mutex_ns"]), True))
 
 
@@ -79,13 +79,25 @@ def qw_async_cpu_expr() -> sp.Expr:
     return F.qw_cpu_expr() - F._active * S["requester_wakeup_ns"]
 
 
-def requester_exprs(pattern: str) -> dict[str, sp.Expr]:
-    """The QW and RL requester and CPU-time expressions of a pattern (keys: qw_mean,
-    qw_p99, rl_mean, rl_p99, qw_cpu, rl_cpu)."""
+def quantile_exprs(pattern: str, q: float) -> tuple[sp.Expr, sp.Expr]:
+    """(QW, RL) q-quantile expressions of the requester latency for a pattern (RL drains
+    itself whatever the pattern)."""
+    _check(pattern)
+    qw = qw_async_quantile_expr(q) if pattern == "async" else F.qw_quantile_expr(q)
+    return qw, F.rl_quantile_expr(q)
+
+
+def _check(pattern: str) -> None:
     if pattern not in PATTERNS:
         from pwmodel.errors import PwmodelError
         raise PwmodelError(f"unknown requester pattern '{pattern}' (known: {', '.join(PATTERNS)})",
                            field="requester.pattern")
+
+
+def requester_exprs(pattern: str) -> dict[str, sp.Expr]:
+    """The QW and RL requester and CPU-time expressions of a pattern (keys: qw_mean,
+    qw_p99, rl_mean, rl_p99, qw_cpu, rl_cpu)."""
+    _check(pattern)
     rl = {"rl_mean": F.rl_mean_expr(), "rl_p99": F.rl_p99_expr(), "rl_cpu": F.rl_cpu_expr()}
     if pattern == "flush":
         return {"qw_mean": F.qw_mean_expr(), "qw_p99": F.qw_p99_expr(),

@@ -109,14 +109,16 @@ import sympy as sp
 
 from pwmodel import dist as D
 from pwmodel.errors import PwmodelError
+from pwmodel.machine.profile import PREEMPT_MODELS, WAKE_LEVELS
 from pwmodel.params import ParamSet, SYMBOLS as S
 
 ISOLATION = ("idle", "busy_other", "isolcpus_other", "nohz_other",
              "nohz_fifo_dlserver", "nohz_fifo_throttle", "nohz_fifo_none")
-BUSY = ("busy_other", "isolcpus_other", "nohz_other")
+# the busy SCHED_OTHER levels (whose wake-up a profile can calibrate) and the preemption
+# models: the machine-profile format's own lists
+BUSY = WAKE_LEVELS
 PROTECTED = ("isolcpus_other", "nohz_other", "nohz_fifo_dlserver", "nohz_fifo_throttle",
              "nohz_fifo_none")
-PREEMPT_MODELS = ("none", "voluntary", "full", "lazy", "rt")
 LABELS = {
     "idle": "housekeeping, idle",
     "busy_other": "housekeeping, busy SCHED_OTHER",

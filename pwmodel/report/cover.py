@@ -12,6 +12,7 @@ import math
 
 from pwmodel import __version__, fmt
 from pwmodel.models import callsite as CS
+from pwmodel.models import owner as OW
 from pwmodel.models import wakeup as W
 from pwmodel.report import answer
 from pwmodel.report import measured as MS
@@ -287,7 +288,7 @@ def q6(rec: Recorder, cfg: R.Config) -> list[str]:
         "kworker is starved. '/rt' rows use preempt_model rt (PREEMPT_RT).")
     rows = []
     for iso in cfg.isolations:
-        if iso == "idle":
+        if not OW.has_victim(iso):
             continue
         for pm in (None, "rt"):
             args = (m0, iso, pm, cfg.callsite, cfg.overrides, n0)

@@ -276,13 +276,13 @@ def fastpath_tax(cfg: R.Config):
     ax = axes[0][0]
     for k, c in enumerate(R.TAX_CONFIGS):
         t = R.tax_ns(m0, c, cfg.overrides)
-        ax.plot(rates, np.maximum(rates * t * 1e-9 * 100, 1e-9), color=STYLE.CYCLE[k],
+        ax.plot(rates, np.maximum(R.tax_share(m0, c, rates, cfg.overrides) * 100, 1e-9),
+                color=STYLE.CYCLE[k],
                 linestyle="--" if c.startswith("rt_") else "-", linewidth=1.6 if k % 2 else 2.4,
                 label=f"{R.CONFIG_LABELS[c]}: {t:.2f} ns/op")
-    anchor_ns = R.anchor_delta_cycles("pwlocks1") / 3.0
-    ax.plot(rates, rates * anchor_ns * 1e-9 * 100, color=STYLE.BLACK, linestyle=":",
+    ax.plot(rates, R.anchor_share("pwlocks1", rates) * 100, color=STYLE.BLACK, linestyle=":",
             label=f"kmalloc anchor pwlocks=1: {R.anchor_delta_cycles('pwlocks1'):.0f} cycles "
-                  "at 3.0 GHz (assumed clock)")
+                  f"at {R.clock_ghz():.1f} GHz (assumed clock)")
     ax.axhline(1.0, color=STYLE.GREY, linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -297,7 +297,7 @@ def fastpath_tax(cfg: R.Config):
     meas = [R.anchor_delta_cycles(c) for c in names]
     model = [R.default_tax_cycles(c) for c in names]
     ax.barh(y - 0.2, meas, height=0.38, color=STYLE.GREY, label="measured (kmalloc_bench, CPU not stated)")
-    ax.barh(y + 0.2, model, height=0.38, color=STYLE.BLUE, label="model, registry defaults at 3.0 GHz")
+    ax.barh(y + 0.2, model, height=0.38, color=STYLE.BLUE, label=f"model, registry defaults at {R.clock_ghz():.1f} GHz")
     for yi, a, b in zip(y, meas, model):
         ax.text(a + 0.3, yi - 0.2, f"{a:.0f}", va="center", fontsize=7)
         ax.text(b + 0.3, yi + 0.2, f"{b:.1f}", va="center", fontsize=7)

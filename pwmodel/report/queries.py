@@ -27,10 +27,12 @@ from pwmodel import machine as M
 from pwmodel import params as P
 from pwmodel.errors import PwmodelError
 from pwmodel.models import callsite as CS
-from pwmodel.models import coherence, contention
+from pwmodel.models import breakdown as BD
+from pwmodel.models import coherence
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
+from pwmodel.models import owner as OW
 from pwmodel.models import wakeup as W
 
 N_TABLE = tuple(2 ** k for k in range(11))            # 1 .. 1024
@@ -135,11 +137,13 @@ def tax_cycles(mname: str, config: str, overrides: tuple[tuple[str, float], ...]
     return float(df.filter(pl.col("config") == config)["tax_cycles"][0])
 
 
-def tax_share(mname: str, config: str, rate_hz: float,
-              overrides: tuple[tuple[str, float], ...] = ()) -> float:
-    """Share of one CPU (1 = 100 %) spent on the tax at ``rate_hz`` local ops/s."""
+def tax_share(mname: str, config: str, rate_hz: float | np.ndarray,
+              overrides: tuple[tuple[str, float], ...] = ()) -> float | np.ndarray:
+    """Share of one CPU (1 = 100 %) spent on the tax at ``rate_hz`` local ops/s (a number,
+    or an array for an array of rates)."""
     ps = P.resolve(machine(mname), dict(overrides) or None)
-    return float(numeric(FP.tax_fraction_expr(config), {**ps.values, "local_rate_hz": rate_hz}))
+    out = numeric(FP.tax_fraction_expr(config), {**ps.values, "local_rate_hz": rate_hz})
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def default_param(name: str) -> float:
@@ -309,55 +313,29 @@ def ratio_map(sc: E.Scenario, column: str, n: np.ndarray, rates_hz: Sequence[flo
 
 # ---- term breakdown ---------------------------------------------------------------
 def breakdown(sc: E.Scenario, n_cpus: float) -> list[tuple[str, str, float]]:
-    """(strategy, term, ns) terms of the requester mean; they sum to evaluate()'s value."""
+    """(strategy, term, ns) terms of the requester mean (:mod:`pwmodel.models.breakdown`,
+    in the regime that applies, with the idle owner's inputs); they sum to evaluate()'s
+    value."""
     v = E.inputs(sc, np.array([float(n_cpus)]))
+    idle = OW.is_idle(sc.isolation)
 
-    def ev(expr) -> float:
-        return float(np.ravel(numeric(expr, v))[0])
+    def ev(expr, vals=v) -> float:
+        return float(np.ravel(numeric(expr, vals))[0])
 
-    d = ev(F.dirty_expr)
-    act = min(d, 1.0)
-    common = [("global mutex", ev(F.S["mutex_ns"])), ("read N batch counters", ev(F.check_expr()))]
-    d1 = max(d, 1.0)
-    tq = ev(F.S["queue_work_ns"])
-    slowest = ev(F._slowest(F.X.wake_emax_ns))
-    lock = ev(F.lru_serial_expr())
-    if slowest >= lock:
-        qw = common + [("queue_work_on x D", act * d1 * tq),
-                       ("wait for slowest kworker", act * ev(F.X.wake_emax_ns)),
-                       ("drain on target (hot)", act * ev(coherence.local_drain_expr()))]
-    else:
-        wmin = ev(F.X.wake_min_ns)
-        qw = common + [("queue_work_on (first)", act * tq),
-                       ("first kworker start", act * wmin),
-                       ("lru_lock-serialised drains", act * (lock - tq - wmin))]
-    qw += [("wake the flusher", act * ev(F.S["requester_wakeup_ns"]))]
-    hold = coherence.remote_hold_expr(F.X.c2c_mean_ns)
-    work = coherence.local_drain_expr()
-    rl = common + [("line transfers (c2c) x D", d * (ev(hold) - ev(work))),
-                   ("drain work x D", d * ev(work)),
-                   ("wait for owner x D", d * ev(contention.remote_wait_expr()))]
-    return [("QW", t, x) for t, x in qw] + [("RL", t, x) for t, x in rl]
+    regime = "lock" if ev(BD.lock_bound_expr()) else "slowest"
+    out = []
+    for strat in E.STRATEGIES:
+        vals = OW.owner_values(v, idle) if strat == "RL" else v   # as in evaluate()
+        out += [(strat, t.name, ev(t.expr, vals)) for t in BD.terms(strat, sc.pattern, regime)]
+    return out
 
 
 # ---- victim interruption distribution ------------------------------------------------
 def rl_victim_ccdf(sc: E.Scenario, x_ns: np.ndarray, n_cpus: float) -> np.ndarray:
-    """P(interruption > x) of one remote drain for the target's task (RL).
-
-    Same assumptions as fanout.rl_victim_mean_expr: the first local op after
-    the farthest requester took the lock arrives after T1 ~ Exp(lambda_L) and
-    spins for (S_R - T1)^+; with probability lambda_L / (lambda_R + lambda_L)
-    it also pays the refetch r. Its mean equals rl_victim_mean_expr.
-    """
+    """P(interruption > x) of one remote drain for the target's task (RL):
+    ``fanout.rl_victim_ccdf_expr`` at the scenario's values; its mean is
+    ``fanout.rl_victim_mean_expr``."""
     v = E.inputs(sc, np.array([float(n_cpus)]))
-    sr = float(np.ravel(numeric(coherence.remote_hold_expr(F.X.c2c_max_ns), v))[0])
-    r = float(np.ravel(numeric(coherence.owner_refetch_expr(F.X.c2c_max_ns), v))[0])
-    ll, lr = v["local_rate_hz"], v["remote_rate_hz"]
-    q = ll / (ll + lr) if ll + lr > 0 else 0.0
-    lam = ll * 1e-9
-
-    def ccdf_w(w: np.ndarray) -> np.ndarray:
-        w = np.asarray(w, float)
-        out = np.where(w < 0, 1.0, 1.0 - np.exp(-lam * np.clip(sr - w, 0, None)))
-        return np.where(w >= sr, 0.0, out)
-    return q * ccdf_w(x_ns - r) + (1 - q) * ccdf_w(x_ns)
+    x = np.asarray(x_ns, dtype=float)
+    vals = {k: (float(np.ravel(a)[0]) if isinstance(a, np.ndarray) else a) for k, a in v.items()}
+    return np.broadcast_to(numeric(F.rl_victim_ccdf_expr(), {**vals, "loss_ns": x}), x.shape)

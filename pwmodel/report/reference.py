@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
+
 from pwmodel import machine as M
+from pwmodel import params as P
 from pwmodel.budgets import BUDGETS, budget_ns  # noqa: F401  (re-exported for the report)
 from pwmodel.errors import PwmodelError
+from pwmodel.models import fastpath as FP
+from pwmodel.models import numeric
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = ROOT / "data" / "reference"
@@ -39,6 +44,23 @@ def anchor_delta_cycles(config: str) -> float:
         if cfg == config:
             return kmalloc_anchor_cycles(kern, var) - kmalloc_anchor_cycles(kern, ref)
     raise PwmodelError(f"no kmalloc anchor for '{config}'", field="config")
+
+
+def clock_ghz() -> float:
+    """The registry's generic core clock (GHz), at which cycle counts of an unstated CPU are
+    read as ns."""
+    return P.PARAMS["freq_hz"].default * 1e-9
+
+
+def anchor_share(config: str, rates_hz: np.ndarray) -> np.ndarray:
+    """Share of one CPU that ``config``'s measured kmalloc cycles would cost at each local
+    operation rate, the cycles read at :func:`clock_ghz` (``fastpath.ns_of_cycles``,
+    ``fastpath.share_expr``)."""
+    vals = P.defaults().values
+    ns = float(numeric(FP.ns_of_cycles(anchor_delta_cycles(config)), vals))
+    rates = np.asarray(rates_hz, dtype=float)
+    return np.broadcast_to(numeric(FP.share_expr(ns, P.SYMBOLS["local_rate_hz"]),
+                                   {"local_rate_hz": rates}), rates.shape)
 
 
 def c2c_ratios(m: M.Machine) -> tuple[float, float, str]:

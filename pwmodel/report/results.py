@@ -19,7 +19,8 @@ from pwmodel.report.queries import (CONFIG_LABELS, N_TABLE, TAX_CONFIGS, Config,
                                     prefetch_crossovers, ratio_map, rl_victim_ccdf,
                                     scenario, tax_cycles, tax_ns, tax_share)
 from pwmodel.report.reference import (ANCHORS, BUDGETS, C2C_FALLBACK, REF, ROOT,
-                                      anchor_delta_cycles, budget_ns, c2c_ratios,
+                                      anchor_delta_cycles, anchor_share, budget_ns, c2c_ratios,
+                                      clock_ghz,
                                       kmalloc_anchor_cycles)
 from pwmodel.report.tornado import TORNADO_KINDS, tornado
 
@@ -30,5 +31,6 @@ __all__ = ["BAND_METRICS", "curves", "CONFIG_LABELS", "N_TABLE",
            "crossover_sides", "default_param", "default_tax_cycles", "line_moves", "machine",
            "metric", "param_source", "param_value", "ratio_map", "rl_victim_ccdf", "scenario",
            "tax_cycles", "tax_ns", "tax_share", "ANCHORS", "BUDGETS", "C2C_FALLBACK", "REF", "ROOT",
+           "anchor_share", "clock_ghz",
            "anchor_delta_cycles", "budget_ns", "c2c_ratios", "kmalloc_anchor_cycles",
            "TORNADO_KINDS", "tornado", "strategy_value"]

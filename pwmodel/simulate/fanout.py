@@ -1,6 +1,9 @@
 """Vectorised Monte Carlo of one lru_add_drain_all() fan-out over N CPUs, both strategies.
 
-The mechanism is simulated, not the formulas. Per replication:
+The mechanism is simulated, not the formulas; the per-drain costs it draws from (hot
+drain, remote hold's lines and work, refetch lines, kworker entry) are the coherence
+and fan-out terms of :mod:`pwmodel.models`, evaluated at the scenario's values, and the
+idle owner is :mod:`pwmodel.models.owner`'s. Per replication:
 
 * dirty CPUs: each CPU dirty independently with probability d
   (``dirty="binomial"``, the default: E[D] = d N as in the analytic model)
@@ -46,11 +49,15 @@ from typing import Sequence
 
 import numpy as np
 import polars as pl
+import sympy as sp
 
 from pwmodel import machine as M
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
+from pwmodel.models import coherence
+from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP, numeric
+from pwmodel.models import owner as OW
 from pwmodel.simulate.sampling import FastSampler, block_reps, block_rng, summarise
 
 DIRTY_MODES = ("binomial", "fixed")
@@ -112,6 +119,20 @@ def _pairs(p: Plan, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pair_c2c(a, b, p.spans, p.c2c_levels)
 
 
+_C2C = sp.Symbol("c2c_pair_ns", nonnegative=True)   # the pair's c2c, linear in the coherence terms
+
+
+def _per_c2c(expr: sp.Expr) -> sp.Expr:
+    """Lines of a coherence term: its coefficient of the pair's c2c (the term is
+    ``lines x c2c + work``; the simulator draws each pair's c2c itself)."""
+    return sp.diff(expr, _C2C)
+
+
+def _term(expr: sp.Expr, values) -> float:
+    """A coherence or fan-out term at the scenario's parameter values (ns or lines)."""
+    return float(numeric(expr, values))
+
+
 def plan(sc: Scenario, n: int, dirty: str = "binomial") -> Plan:
     """Resolve a scenario at ``n`` CPUs into a :class:`Plan`."""
     if dirty not in DIRTY_MODES:
@@ -122,21 +143,21 @@ def plan(sc: Scenario, n: int, dirty: str = "binomial") -> Plan:
     ps = sc.params()
     v = ps.values
     ll, scs = v["local_rate_hz"], v["local_cs_ns"]
-    if ll * scs * 1e-9 >= 1.0:
+    busy = FP.share(scs, ll)          # the owner's lock utilisation
+    if busy >= 1.0:
         raise PwmodelError(f"local_rate_hz x local_cs_ns must be < 1 (owner busy all the time), "
-                           f"found {ll * scs * 1e-9:.3g}", field="local_rate_hz")
+                           f"found {busy:.3g}", field="local_rate_hz")
     c2c0, spans, c2cs = topology(sc.machine, n)
-    items = v["batch_items"]
     return Plan(
         n=n, d=v["dirty_fraction"], mutex_ns=v["mutex_ns"], check_ns_per_c2c=v["lines_check"],
         queue_ns=v["queue_work_ns"], wakeup_ns=v["requester_wakeup_ns"],
-        s_q_ns=items * v["item_drain_ns"], lru_frac=v["lru_hold_fraction"],
-        victim_fixed_ns=v["kworker_irq_ns"] + 2 * v["kworker_switch_ns"],
-        lines_r=v["lines_lock"] + v["lines_batch_hdr"] + items * (v["lines_per_item"] + v["folio_lines_per_item"]),
-        item_work_ns=items * v["item_drain_ns"],
-        refetch_lines=v["lines_lock"] + v["lines_batch_hdr"],
+        s_q_ns=_term(coherence.local_drain_expr(), v), lru_frac=v["lru_hold_fraction"],
+        victim_fixed_ns=_term(F.kworker_entry_expr(), v),
+        lines_r=_term(_per_c2c(coherence.remote_hold_expr(_C2C)), v),
+        item_work_ns=_term(coherence.remote_hold_expr(sp.Integer(0)), v),
+        refetch_lines=_term(_per_c2c(coherence.owner_refetch_expr(_C2C)), v),
         local_cs_ns=scs, local_hz=ll, remote_hz=v["remote_rate_hz"],
-        idle=sc.isolation == "idle", c2c_from0=c2c0, spans=spans, c2c_levels=c2cs,
+        idle=OW.is_idle(sc.isolation), c2c_from0=c2c0, spans=spans, c2c_levels=c2cs,
         sampler=FastSampler(sc.wake_dist(ps)), dirty_mode=dirty, pattern=sc.pattern,
         pair_table=(pair_c2c(*np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), spans, c2cs)
                     if n <= PAIR_TABLE_MAX else None))
@@ -305,7 +326,9 @@ def simulate(sc: Scenario, n_cpus: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128,
                    "cpu_time_ns": cpu["cpu_time_mean_ns"], "cpu_time_lo_ns": cpu["cpu_time_mean_lo_ns"],
                    "cpu_time_hi_ns": cpu["cpu_time_mean_hi_ns"],
                    "fastpath_tax_ns": tax[strat], "fastpath_extra_ns": extra,
-                   "cpu_load_cpus": (lam_r * cpu["cpu_time_mean_ns"] + int(n) * lam_l * (tax[strat] + extra)) * 1e-9,
+                   "cpu_load_cpus": float(numeric(F.cpu_load_expr(), {
+                       **ps.values, "n_cpus": int(n), "drain_cpu_ns": cpu["cpu_time_mean_ns"],
+                       "op_cost_ns": tax[strat] + extra})),
                    "replications": x[f"{key}_requester"].size, "seed": seed, "dirty_mode": dirty}
             rows.append(row)
     return pl.DataFrame(rows).sort(["n_cpus", "strategy"])

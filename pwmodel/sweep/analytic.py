@@ -24,9 +24,9 @@ import sympy as sp
 
 from pwmodel import evaluate as E
 from pwmodel.models import callsite as CS
-from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
+from pwmodel.models import owner as OW
 from pwmodel.models import requester as RQ
 from pwmodel.models import wakeup as W
 from pwmodel.sweep.grid import Block, Grid, Segment, _machine
@@ -61,9 +61,9 @@ def metric_columns(spec: SweepSpec) -> list[str]:
 
 
 @functools.lru_cache(maxsize=32)
-def _rl_quantile_expr(q: float) -> sp.Expr:
-    """RL requester q-quantile in ns (the fan-out model's own form, built once per q)."""
-    return F.rl_quantile_expr(q)
+def _quantile_exprs(pattern: str, q: float) -> tuple[sp.Expr, sp.Expr]:
+    """(QW, RL) requester q-quantiles in ns (the model's own forms, built once per q)."""
+    return RQ.quantile_exprs(pattern, q)
 
 
 @dataclass
@@ -96,13 +96,7 @@ class GroupContext:
         tables = {k: np.asarray(x, dtype=float) for k, x in base.items()
                   if np.ndim(x) >= 1 and k != "wake_qmax_ns"}
         values = {k: float(x) for k, x in base.items() if np.ndim(x) == 0}
-        return cls(spec, g, values, tables, qmax, E.labels(sc), sc.isolation == "idle", sc.pattern)
-
-
-@functools.lru_cache(maxsize=None)
-def _expr(name: str, arg: str = "") -> sp.Expr:
-    """The model expressions (built once; building them costs more than evaluating a block)."""
-    return getattr(F, name + "_expr")()
+        return cls(spec, g, values, tables, qmax, E.labels(sc), OW.is_idle(sc.isolation), sc.pattern)
 
 
 def _ev(expr: sp.Expr, v: Mapping[str, object], shape: tuple[int, int]) -> np.ndarray:
@@ -135,15 +129,15 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
     for m, (qw, rl) in E.metric_arrays(v, shape, idle=ctx.idle, qw_config=qw_cfg,
                                        rl_config=rl_cfg, need=std, pattern=ctx.pattern).items():
         put(m, qw, rl)
-    v_rl = {**v, "local_rate_hz": 0.0} if ctx.idle else v
+    v_rl = OW.owner_values(v, ctx.idle)
     for q in spec.quantiles:
         col = quantile_col(q)
         if col in out:
             continue
         wq = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
-        qw_q = RQ.qw_async_quantile_expr(q) if ctx.pattern == "async" else _expr("qw_p99")
+        qw_q, rl_q = _quantile_exprs(ctx.pattern, q)
         put(col, _ev(qw_q, {**v, "wake_qmax_ns": wq}, shape),
-            _ev(_rl_quantile_expr(q), {**v_rl, "wake_qmax_ns": wq}, shape))
+            _ev(rl_q, {**v_rl, "wake_qmax_ns": wq}, shape))
     if "dirty_cpus" in need:
         d = E.dirty_count(v["dirty_fraction"], n)
         put("dirty_cpus", d, d)

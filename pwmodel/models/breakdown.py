@@ -1,0 +1,109 @@
+"""The requester's mean latency taken apart: named terms whose sum is the model's mean.
+
+Each strategy's mean (``fanout.qw_mean_expr``, ``requester.qw_async_mean_expr``,
+``fanout.rl_mean_expr``) is a sum of the common part (the global mutex and the
+check loop over the N CPUs' batch counters) and what the strategy does per dirty
+CPU. The terms below are those summands, one per mechanism; their sum is the mean
+as a SymPy identity (tests/test_breakdown.py checks it symbolically for each
+requester pattern and isolation level, with the idle owner's inputs of
+:mod:`pwmodel.models.owner`).
+
+QW with a flushing requester waits for the later of two ends (``fanout``):
+
+* the slowest kworker: D queue_work_on() calls, the expected maximum of the D
+  wake-ups and the hot drain (regime ``slowest``);
+* the drains serialised on the shared lru_lock: the first work queued and started
+  (t_q + W_min), then D lock holds and the rest of the last drain (regime ``lock``).
+
+Which end applies is :func:`lock_bound_expr`; each regime has its own terms, and
+their sum is the mean with the maximum of the two ends taken as that regime's end.
+With D < 1 every QW tail term is weighted by D (the probability that the one
+candidate CPU is dirty); with d = 0 there is no tail at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from pwmodel.models import coherence, contention
+from pwmodel.models import fanout as F
+from pwmodel.models import symbols as X
+from pwmodel.params import SYMBOLS as S
+
+REGIMES = ("slowest", "lock")
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str
+    expr: sp.Expr
+
+
+def ends() -> dict[str, sp.Expr]:
+    """The two ends of a flushing QW requester's wait, by regime (``fanout``)."""
+    return {"slowest": F._slowest(X.wake_emax_ns), "lock": F.lru_serial_expr()}
+
+
+def later_end_expr() -> sp.Expr:
+    """The later of the two ends, exactly as ``fanout.qw_mean_expr`` writes it."""
+    e = ends()
+    return sp.Max(e["slowest"], e["lock"])
+
+
+def lock_bound_expr() -> sp.Basic:
+    """True where the lru_lock-serialised drains end after the slowest kworker (regime
+    ``lock``; ``slowest`` otherwise, as where the maximum takes its first argument)."""
+    e = ends()
+    return e["lock"] > e["slowest"]
+
+
+def _tail(x: sp.Expr) -> sp.Expr:
+    """A QW tail term: weighted by P(the one candidate is dirty) for D < 1, none at d = 0."""
+    return sp.Piecewise((0, F._none), (F._active * x, True))
+
+
+def _common() -> list[Term]:
+    return [Term("global mutex", S["mutex_ns"]), Term("read N batch counters", F.check_expr())]
+
+
+def qw_terms(pattern: str = "flush", regime: str = "slowest") -> list[Term]:
+    """Terms of the QW requester mean for a requester pattern ('flush' or 'async'); a
+    flushing requester's in the ``regime`` whose end is the later one."""
+    tq = S["queue_work_ns"]
+    if pattern == "async":
+        return _common() + [Term("queue_work_on x D", F.dirty_expr * tq)]
+    if regime == "slowest":
+        wait = [Term("queue_work_on x D", _tail(F._d1 * tq)),
+                Term("wait for slowest kworker", _tail(X.wake_emax_ns)),
+                Term("drain on target (hot)", _tail(coherence.local_drain_expr()))]
+    else:
+        wmin = X.wake_min_ns
+        wait = [Term("queue_work_on (first)", _tail(tq)),
+                Term("first kworker start", _tail(wmin)),
+                Term("lru_lock-serialised drains", _tail(ends()["lock"] - tq - wmin))]
+    return _common() + wait + [Term("wake the flusher", _tail(S["requester_wakeup_ns"]))]
+
+
+def rl_terms(pattern: str = "flush") -> list[Term]:
+    """Terms of the RL requester mean (the requester drains itself in both patterns)."""
+    hold = coherence.remote_hold_expr(X.c2c_mean_ns)
+    work = coherence.remote_hold_expr(sp.Integer(0))   # S_R without its line transfers
+    d = F.dirty_expr
+    return _common() + [
+        Term("line transfers (c2c) x D", d * (hold - work)),
+        Term("drain work x D", d * work),
+        Term("wait for owner x D", d * contention.remote_wait_expr()),
+    ]
+
+
+def terms(strategy: str, pattern: str = "flush", regime: str = "slowest") -> list[Term]:
+    """:func:`qw_terms` or :func:`rl_terms` by strategy name ('QW' or 'RL')."""
+    return qw_terms(pattern, regime) if strategy == "QW" else rl_terms(pattern)
+
+
+def total_expr(strategy: str, pattern: str = "flush", regime: str = "slowest") -> sp.Expr:
+    """The sum of the terms: the strategy's mean expression with the later end
+    (:func:`later_end_expr`) taken as the ``regime``'s end."""
+    return sp.Add(*[t.expr for t in terms(strategy, pattern, regime)])
