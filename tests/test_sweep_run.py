@@ -52,16 +52,22 @@ def whole(spec) -> pl.DataFrame:
     return SW.run(spec, executor="local", workers=1).collect()
 
 
+def _scenarios(whole: pl.DataFrame):
+    """(group key, its rows, the scenario evaluate() takes for it) of each point group."""
+    for key, got in whole.group_by(
+            ["machine", "isolation", "dirty_fraction", "remote_rate_hz", "local_rate_hz"],
+            maintain_order=True):
+        m, iso, dfr, rr, lr = key
+        yield key, got, E.Scenario(M.get(m), isolation=iso, overrides={
+            "item_drain_ns": 60.0, "dirty_fraction": dfr, "remote_rate_hz": rr,
+            "local_rate_hz": lr})
+
+
 def test_equals_evaluate_bitwise(spec, whole):
     n = np.asarray(spec.axes["n_cpus"])
     assert whole.height == spec.n_points
     checked = 0
-    for (m, iso, dfr, rr, lr), got in whole.group_by(
-            ["machine", "isolation", "dirty_fraction", "remote_rate_hz", "local_rate_hz"],
-            maintain_order=True):
-        sc = E.Scenario(M.get(m), isolation=iso, overrides={
-            "item_drain_ns": 60.0, "dirty_fraction": dfr, "remote_rate_hz": rr,
-            "local_rate_hz": lr})
+    for (m, iso, dfr, rr, lr), got, sc in _scenarios(whole):
         ref = E.evaluate(sc, n)
         assert got["n_cpus"].to_list() == n.astype(int).tolist()
         for strat in ("QW", "RL"):
@@ -82,12 +88,7 @@ def test_evaluate_wide_is_the_sweeps_form(spec, whole):
     n = np.asarray(spec.axes["n_cpus"])
     metrics = [c for c in whole.columns if c.startswith(("qw_", "rl_"))
                and c not in ("qw_config", "rl_config")]
-    for (m, iso, dfr, rr, lr), got in whole.group_by(
-            ["machine", "isolation", "dirty_fraction", "remote_rate_hz", "local_rate_hz"],
-            maintain_order=True):
-        sc = E.Scenario(M.get(m), isolation=iso, overrides={
-            "item_drain_ns": 60.0, "dirty_fraction": dfr, "remote_rate_hz": rr,
-            "local_rate_hz": lr})
+    for _, got, sc in _scenarios(whole):
         w = E.wide(sc, n)
         assert w.columns == [*E.LABELS, "n_cpus", *E.wide_columns()]
         assert [c for c in got.columns if c in w.columns] == w.columns
