@@ -224,12 +224,13 @@ def breakdown_text() -> str:
     lines = ["The requester means taken apart (`models/breakdown.py`): the terms of each "
              "sum to the mean (a SymPy identity, checked by the tests). A flushing QW "
              "requester ends at the later of the slowest kworker (regime `slowest`) and "
-             "the lru_lock-serialised drains (regime `lock`); each regime has its terms.\n"]
+             "the lru_lock-serialised drains (regime `lock`); each regime has its terms, carrying "
+             "its indicator (`breakdown.lock_bound_expr`).\n"]
     for label, strat, pattern, regime in (("QW, flushing requester, regime slowest", "QW", "flush", "slowest"),
                                           ("QW, flushing requester, regime lock", "QW", "flush", "lock"),
-                                          ("QW, async requester", "QW", "async", "slowest"),
-                                          ("RL (both patterns)", "RL", "flush", "slowest")):
-        names = ", ".join(t.name for t in BD.terms(strat, pattern, regime))
+                                          ("QW, async requester", "QW", "async", None),
+                                          ("RL (both patterns)", "RL", "flush", None)):
+        names = ", ".join(t.name for t in BD.terms(strat, pattern) if t.regime in (None, regime))
         lines.append(f"- {label}: {names}.")
     return "\n".join(lines) + "\n"
 

@@ -15,10 +15,12 @@ QW with a flushing requester waits for the later of two ends (``fanout``):
 * the drains serialised on the shared lru_lock: the first work queued and started
   (t_q + W_min), then D lock holds and the rest of the last drain (regime ``lock``).
 
-Which end applies is :func:`lock_bound_expr`; each regime has its own terms, and
-their sum is the mean with the maximum of the two ends taken as that regime's end.
-With D < 1 every QW tail term is weighted by D (the probability that the one
-candidate CPU is dirty); with d = 0 there is no tail at all.
+Each term is one expression for every input: the terms of a regime carry its
+indicator, :func:`lock_bound_expr` (1 where the lock-serialised drains end later,
+0 otherwise, as where the maximum takes its first argument), so a term can be
+evaluated, or averaged over the dirty count, like the mean itself. With D < 1
+every QW tail term is weighted by D (the probability that the one candidate CPU
+is dirty); with d = 0 there is no tail at all.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ REGIMES = ("slowest", "lock")
 class Term:
     name: str
     expr: sp.Expr
+    regime: str | None = None     # QW flush: the end this term belongs to (else None)
 
 
 def ends() -> dict[str, sp.Expr]:
@@ -52,11 +55,11 @@ def later_end_expr() -> sp.Expr:
     return sp.Max(e["slowest"], e["lock"])
 
 
-def lock_bound_expr() -> sp.Basic:
-    """True where the lru_lock-serialised drains end after the slowest kworker (regime
-    ``lock``; ``slowest`` otherwise, as where the maximum takes its first argument)."""
+def lock_bound_expr() -> sp.Expr:
+    """1 where the lru_lock-serialised drains end after the slowest kworker (regime
+    ``lock``), 0 otherwise (regime ``slowest``, also where both ends coincide)."""
     e = ends()
-    return e["lock"] > e["slowest"]
+    return sp.Heaviside(e["lock"] - e["slowest"], 0)
 
 
 def _tail(x: sp.Expr) -> sp.Expr:
@@ -68,22 +71,21 @@ def _common() -> list[Term]:
     return [Term("global mutex", S["mutex_ns"]), Term("read N batch counters", F.check_expr())]
 
 
-def qw_terms(pattern: str = "flush", regime: str = "slowest") -> list[Term]:
-    """Terms of the QW requester mean for a requester pattern ('flush' or 'async'); a
-    flushing requester's in the ``regime`` whose end is the later one."""
+def qw_terms(pattern: str = "flush") -> list[Term]:
+    """Terms of the QW requester mean for a requester pattern ('flush' or 'async')."""
     tq = S["queue_work_ns"]
     if pattern == "async":
         return _common() + [Term("queue_work_on x D", F.dirty_expr * tq)]
-    if regime == "slowest":
-        wait = [Term("queue_work_on x D", _tail(F._d1 * tq)),
-                Term("wait for slowest kworker", _tail(X.wake_emax_ns)),
-                Term("drain on target (hot)", _tail(coherence.local_drain_expr()))]
-    else:
-        wmin = X.wake_min_ns
-        wait = [Term("queue_work_on (first)", _tail(tq)),
-                Term("first kworker start", _tail(wmin)),
-                Term("lru_lock-serialised drains", _tail(ends()["lock"] - tq - wmin))]
-    return _common() + wait + [Term("wake the flusher", _tail(S["requester_wakeup_ns"]))]
+    lock = lock_bound_expr()
+    wmin = X.wake_min_ns
+    slowest = [("queue_work_on x D", F._d1 * tq), ("wait for slowest kworker", X.wake_emax_ns),
+               ("drain on target (hot)", coherence.local_drain_expr())]
+    locked = [("queue_work_on (first)", tq), ("first kworker start", wmin),
+              ("lru_lock-serialised drains", ends()["lock"] - tq - wmin)]
+    return (_common()
+            + [Term(name, _tail((1 - lock) * x), "slowest") for name, x in slowest]
+            + [Term(name, _tail(lock * x), "lock") for name, x in locked]
+            + [Term("wake the flusher", _tail(S["requester_wakeup_ns"]))])
 
 
 def rl_terms(pattern: str = "flush") -> list[Term]:
@@ -98,12 +100,11 @@ def rl_terms(pattern: str = "flush") -> list[Term]:
     ]
 
 
-def terms(strategy: str, pattern: str = "flush", regime: str = "slowest") -> list[Term]:
+def terms(strategy: str, pattern: str = "flush") -> list[Term]:
     """:func:`qw_terms` or :func:`rl_terms` by strategy name ('QW' or 'RL')."""
-    return qw_terms(pattern, regime) if strategy == "QW" else rl_terms(pattern)
+    return qw_terms(pattern) if strategy == "QW" else rl_terms(pattern)
 
 
-def total_expr(strategy: str, pattern: str = "flush", regime: str = "slowest") -> sp.Expr:
-    """The sum of the terms: the strategy's mean expression with the later end
-    (:func:`later_end_expr`) taken as the ``regime``'s end."""
-    return sp.Add(*[t.expr for t in terms(strategy, pattern, regime)])
+def total_expr(strategy: str, pattern: str = "flush") -> sp.Expr:
+    """The sum of the terms (equal to the strategy's mean expression)."""
+    return sp.Add(*[t.expr for t in terms(strategy, pattern)])

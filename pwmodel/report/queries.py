@@ -326,7 +326,8 @@ def breakdown(sc: E.Scenario, n_cpus: float) -> list[tuple[str, str, float]]:
     out = []
     for strat in E.STRATEGIES:
         vals = OW.owner_values(v, idle) if strat == "RL" else v   # as in evaluate()
-        out += [(strat, t.name, ev(t.expr, vals)) for t in BD.terms(strat, sc.pattern, regime)]
+        out += [(strat, t.name, ev(t.expr, vals)) for t in BD.terms(strat, sc.pattern)
+                if t.regime in (None, regime)]                      # the other regime's are 0
     return out
 
 
