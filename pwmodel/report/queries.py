@@ -122,6 +122,7 @@ def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
 def clear_caches() -> None:
     """Forget cached evaluations (a recomputation then calls the model again)."""
     _evaluated.cache_clear()
+    _line_moves_frame.cache_clear()
     _XO.clear()
     _XO_BANDS.clear()
 
@@ -274,13 +275,19 @@ def param_source(mname: str, callsite: str, overrides: tuple[tuple[str, float], 
     return ps.sources.get(name, P.PARAMS[name].source)   # call-site values carry their own
 
 
+@functools.lru_cache(maxsize=64)
+def _line_moves_frame(callsite: str) -> pl.DataFrame:
+    """The call site's line-move table (SymPy substitution per line kind: worth keeping)."""
+    ps = P.resolve(None).with_overrides(CS.get(callsite).params)
+    return coherence.line_moves_frame(dict(ps.values))
+
+
 def line_moves(callsite: str, strategy: str, which: str = "all") -> float:
     """Line transfers per drain of one dirty CPU for a call site.
 
     ``which``: all, work (work item, pool, barrier), batch (lock, batch, folio lines)
     or lru (the lruvec lines both strategies move)."""
-    ps = P.resolve(None).with_overrides(CS.get(callsite).params)
-    df = coherence.line_moves_frame(dict(ps.values))
+    df = _line_moves_frame(callsite)
     kinds = {
         "work": ("work_struct / pw_struct", "worker_pool lock + worklist", "flush barrier completion"),
         "batch": ("per-CPU pw_lock", "folio_batch header + first pointers", "folio_batch pointer array",
