@@ -30,6 +30,7 @@ machine's or the registry's value.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -146,9 +147,15 @@ def _bundled_dir():
 def bundled_names() -> list[str]:
     """Bundled call sites: the four the PW series converts first, then the others
     alphabetically."""
+    return list(_bundled_names())
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_names() -> tuple[str, ...]:
+    # the package's own files: listed once per process (every Scenario.pattern asks)
     names = sorted(f.name[:-5] for f in _bundled_dir().iterdir() if f.name.endswith(".toml"))
     first = [n for n in SERIES if n in names]
-    return first + [n for n in names if n not in first]
+    return tuple(first + [n for n in names if n not in first])
 
 
 # the call sites the PW series itself converts (the report's and the sweeps' defaults)
