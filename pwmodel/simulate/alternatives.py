@@ -12,8 +12,9 @@ topology as :mod:`pwmodel.simulate.fanout` (its :class:`~pwmodel.simulate.fanout
 
 The dirty CPUs are drawn per replication (binomial or fixed, the two conventions of
 :mod:`~pwmodel.simulate.fanout`), so the spread of the requester (its p99) comes from the
-dirty count and the pair classes of the dirty CPUs. The victim is CPU N-1 in the
-replications where it is dirty. Strategies that do not exist at the scenario's isolation
+dirty count and the pair classes of the dirty CPUs. Victims as for QW and RL: every dirty
+target's cost (the victim mean is over the dirty targets of every call, the worst the largest
+of any). Strategies that do not exist at the scenario's isolation
 (RU needs nohz_full targets, SKIP isolated ones: :func:`pwmodel.strategies.applicable`) get
 no rows. Times in ns.
 """
@@ -57,12 +58,11 @@ def samples(sc: Scenario, n: int, reps: int = 4096, seed: int = 0,
         c2c_sum = np.where(mask, p.c2c_from0, 0.0).sum(axis=1)
         base = p.mutex_ns + p.check_ns_per_c2c * c2c_sum
         ru = base + c2c_sum                       # one flag line per dirty CPU
-        vmask = mask[:, p.n - 1]
+        k = int(d.sum())                          # every dirty target of every call
         exit_ns = 0.0 if p.idle else p.s_q_ns     # the hot local drain at the next exit
         parts.append({"dirty_cpus": d, "ru_requester": ru, "ru_cpu": ru + d * p.s_q_ns,
-                      "ru_victim": np.full(int(vmask.sum()), exit_ns),
-                      "skip_requester": base, "skip_cpu": base,
-                      "skip_victim": np.zeros(int(vmask.sum()))})
+                      "ru_victim": np.full(k, exit_ns),
+                      "skip_requester": base, "skip_cpu": base, "skip_victim": np.zeros(k)})
     return {k: np.concatenate([pt[k] for pt in parts]) for k in parts[0]}
 
 
