@@ -83,13 +83,16 @@ def test_what_the_grid_does_not_cover_is_outside():
 
 
 def _committed(ok: bool) -> dict:
-    t = DOM.table()
-    if t is None:
-        pytest.skip("no committed validation table")
-    rows = t.filter((pl.col("status") == "compared") & (pl.col("ok") == ok)
-                    & (pl.col("convention") == "binomial") & pl.col("strategy").is_in(["QW", "RL"]))
-    assert rows.height, f"the committed table has no comparison with ok={ok}"
-    return rows.row(0, named=True)
+    """A QW or RL comparison of the committed domain, binomial convention, that agreed (or
+    not)."""
+    idx = DOM.table()
+    if idx is None:
+        pytest.skip("no committed validation domain")
+    want = "agree" if ok else "disagree"
+    for e in DOM.entries(idx):
+        if e[8] == want and e[2] == "binomial" and e[6] in ("QW", "RL"):
+            return dict(zip((*VAL.KEYS, "status"), e))
+    raise AssertionError(f"the committed domain has no comparison that is '{want}'")
 
 
 @pytest.mark.parametrize("ok", [True, False])

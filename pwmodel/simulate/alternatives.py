@@ -21,6 +21,7 @@ no rows. Times in ns.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Sequence
 
@@ -42,12 +43,23 @@ def existing(sc: Scenario) -> tuple[str, ...]:
     return tuple(s for s in ST.applicable(sc, "victim_mean") if s in STRATEGIES)
 
 
+def _plan(sc: Scenario, n: int, dirty: str) -> SF.Plan:
+    """The simulator's plan at ``n`` CPUs without its pair table (RU and SKIP only use the
+    requester's pair with each CPU): the N-free numbers from the one-CPU plan."""
+    if not float(n).is_integer() or n < 1:
+        raise PwmodelError(f"CPU count must be an integer >= 1, found {n!r}", field="n_cpus")
+    one = SF.plan(sc, 1, dirty)
+    c2c0, spans, c2cs = SF.topology(sc.machine, int(n))
+    return dataclasses.replace(one, n=int(n), c2c_from0=c2c0, spans=spans, c2c_levels=c2cs,
+                               pair_table=None)
+
+
 def samples(sc: Scenario, n: int, reps: int = 4096, seed: int = 0,
             dirty: str = "binomial") -> dict[str, np.ndarray]:
     """Per-replication requester, victim and CPU ns of RU and SKIP at ``n`` CPUs."""
     if reps < 2:
         raise PwmodelError(f"need at least 2 replications, found {reps}", field="reps")
-    p = SF.plan(sc, n, dirty)
+    p = _plan(sc, n, dirty)
     br = block_reps(p.n)
     parts = []
     for b in range(math.ceil(reps / br)):

@@ -391,28 +391,21 @@ def markdown(table: pl.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-def domain_rows(table: pl.DataFrame) -> pl.DataFrame:
-    """The columns :mod:`pwmodel.simulate.domain` reads, sorted (a few kB per machine)."""
-    from pwmodel.simulate import domain as DOM
-    cols = list(DOM._COLUMNS)
-    return table.select(cols).sort(cols[:8])
-
-
 def write(table: pl.DataFrame, out_dir, figure_too: bool = False) -> list[str]:
     """Write the long table and what is derived from it into ``out_dir``, each atomically:
-    validation.parquet, validation_summary.csv, validation_per_machine.csv, domain.parquet
-    (and validation.png). Returns the file names."""
+    validation.parquet, validation_summary.csv, validation_per_machine.csv, domain.json (the
+    index :mod:`pwmodel.simulate.domain` reads), validation_tables.md (and validation.png). Returns the file names."""
     from pathlib import Path
 
     from pwmodel import atomic
     out = Path(out_dir)
     names = ["validation.parquet", "validation_summary.csv", "validation_per_machine.csv",
-             "domain.parquet", "validation_tables.md"]
+             "domain.json", "validation_tables.md"]
     atomic.write_with(out / names[0], lambda p: table.write_parquet(p, compression="zstd"))
     atomic.write_text(out / names[1], summary_csv(table))
     atomic.write_text(out / names[2], per_machine(table).write_csv(float_precision=4))
-    atomic.write_with(out / names[3], lambda p: domain_rows(table).write_parquet(
-        p, compression="zstd", compression_level=19))
+    from pwmodel.simulate import domain as DOM
+    atomic.write_text(out / names[3], DOM.dumps(DOM.index(table)))
     atomic.write_text(out / names[4], markdown(table))
     if figure_too:
         figure(table, str(out / "validation.png"))
