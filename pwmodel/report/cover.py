@@ -19,6 +19,7 @@ from pwmodel.report import measured as MS
 from pwmodel.report import results as R
 from pwmodel.report import tables
 from pwmodel.report.text import COMMAND, Recorder, bar_chart, heading, per_machine, table, wrap
+from pwmodel.simulate import domain as DOM
 
 US = 1e3
 RATES_HZ = (1e6, 1e7)
@@ -180,6 +181,7 @@ def q3(rec: Recorder, cfg: R.Config) -> list[str]:
                 "(one remote drain per dirty CPU, each at that CPU's c2c distance); "
                 "QW grows with the expected maximum of the kworker start times and, "
                 "at large N, with the lruvec lock hand-offs.")
+    marked = False
     for mname in cfg.machines:
         m = R.machine(mname)
         topo = ", ".join(
@@ -187,14 +189,18 @@ def q3(rec: Recorder, cfg: R.Config) -> list[str]:
             f"{rec.put(lv.c2c_ns, _c2c_of, (mname, lv.pair_class), 1.0, 1)} ns" for lv in m.levels)
         out += [""] + wrap(f"{mname} ({rec.lit(m.n_cpus)} CPUs): {topo}.")
         rows = []
+        dom = DOM.for_scenario(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides))
         for n in R.N_TABLE:
             args = (mname, iso, None, cfg.callsite, cfg.overrides, n)
-            rows.append([rec.lit(n),
-                         rec.num(R.metric, *args, "QW", "requester_mean_ns", scale=US, decimals=1),
-                         rec.num(R.metric, *args, "RL", "requester_mean_ns", scale=US, decimals=1),
-                         rec.num(R.metric, *args, "QW", "requester_p99_ns", scale=US, decimals=1),
-                         rec.num(R.metric, *args, "RL", "requester_p99_ns", scale=US, decimals=1)])
+            rows.append([rec.lit(n)] + [
+                rec.num(R.metric, *args, s, col, scale=US, decimals=1)
+                + ("" if dom.check(s, col, n).validated else DOM.ASCII_MARK)
+                for s, col in (("QW", "requester_mean_ns"), ("RL", "requester_mean_ns"),
+                               ("QW", "requester_p99_ns"), ("RL", "requester_p99_ns"))])
+            marked |= any(r.endswith(DOM.ASCII_MARK) for r in rows[-1])
         out += table(["N", "QW mean", "RL mean", "QW p99", "RL p99"], rows)
+    if marked:
+        out += wrap(DOM.footnote([], ascii=True), "  ")
     m0 = _m(cfg)
     out += [""] + wrap(f"Text chart, {m0}: mean requester latency, log scale "
                        f"from {rec.lit('0.1')} us (Q = QW, R = RL):")

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Sequence
 
 MARK = "\u2020"    # dagger, in `pwmodel decide`
-ASCII_MARK = "*"    # in the ASCII report
+ASCII_MARK = "?"    # in the ASCII report (where '*' already marks other things)
 RATE_NAMES = ("local_rate_hz", "remote_rate_hz")
 DERIVED = {"cpu_load": "cpu_time"}          # objective -> the comparison it rests on
 NOT_SIMULATED = ("fastpath_tax",)
