@@ -27,7 +27,7 @@ Module aliases mean one thing everywhere (package, tests, benchmarks)::
     M     pwmodel.machine                X     pwmodel.models.symbols
     MS    pwmodel.report.measured        ALT   pwmodel.simulate.alternatives
     DOM   pwmodel.simulate.domain        OW    pwmodel.models.owner
-    BD    pwmodel.models.breakdown
+    BD    pwmodel.models.breakdown        DY    pwmodel.models.dirty
 
 ``S`` is never a module: it is the parameter-symbol table (``params.SYMBOLS``)
 where the models use it. Other modules are imported by their own name.

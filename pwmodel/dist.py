@@ -345,12 +345,15 @@ class LatencyDist:
         b = hi[fin]
         t = qq[fin]
         for _ in range(200):
+            # each level stops at its own convergence: its quantile does not depend on
+            # which other levels are asked for with it
+            act = b - a > 1e-9 * np.maximum(1.0, np.abs(b))
+            if not act.any():
+                break
             m = 0.5 * (a + b)
             up = self.cdf(m) >= t
-            b = np.where(up, m, b)
-            a = np.where(up, a, m)
-            if np.all(b - a <= 1e-9 * np.maximum(1.0, np.abs(b))):
-                break
+            b = np.where(act & up, m, b)
+            a = np.where(act & ~up, m, a)
         res[fin] = b
         out[todo] = res
         return out if np.ndim(q) else out[0]

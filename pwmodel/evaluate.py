@@ -8,6 +8,7 @@ Returns polars frames with the unit in every column name.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -24,6 +25,7 @@ from pwmodel import params as P
 from pwmodel.dist import LatencyDist
 from pwmodel.errors import PwmodelError
 from pwmodel.models import callsite as CS
+from pwmodel.models import dirty as DY
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric, wakeup as W
@@ -48,6 +50,10 @@ class Scenario:
     rl_config: str | None = None         # None: pwlocks1 (rt_pwlocks1 on RT)
     overrides: Mapping[str, float] | None = None
     wake: LatencyDist | None = None      # a fitted queue->start distribution, if any
+    dirty_count: str = "binomial"        # the law of D: "binomial" (mechanism) or "fixed" (D = d N)
+
+    def __post_init__(self) -> None:
+        DY.check(self.dirty_count)
 
     @property
     def preempt(self) -> str:
@@ -90,6 +96,38 @@ class Scenario:
         if self.wake is not None:
             return self.wake
         return W.wake_dist(self.isolation, self.preempt, ps or self.params())
+
+
+class Wake:
+    """Order statistics of the wake-up distribution of each row of a batch (one row: one
+    scenario), for the mixtures over the dirty count (:mod:`pwmodel.models.dirty`)."""
+
+    def __init__(self, dists: Sequence[LatencyDist]) -> None:
+        sigs: dict[tuple, int] = {}
+        self.row = np.array([sigs.setdefault(d.signature(), len(sigs)) for d in dists])
+        self.dists: list[LatencyDist] = [None] * len(sigs)  # type: ignore[list-item]
+        for d, r in zip(dists, self.row):
+            self.dists[r] = d
+
+    def _each(self, rows: np.ndarray, fn, x: np.ndarray) -> np.ndarray:
+        u = self.row[rows]
+        if len(self.dists) == 1:
+            return np.asarray(fn(self.dists[0], x), dtype=float)
+        out = np.empty(x.shape)
+        for i, dist in enumerate(self.dists):
+            sel = u == i
+            if sel.any():
+                out[sel] = fn(dist, x[sel])
+        return out
+
+    def emax(self, k: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return self._each(rows, emax_of, k)
+
+    def qmax(self, k: np.ndarray, rows: np.ndarray, q: float) -> np.ndarray:
+        return self._each(rows, lambda dist, x: qmax_of(dist, x, q), k)
+
+    def cdf(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return self._each(rows, lambda dist, y: dist.cdf(y), x)
 
 
 def dirty_count(dirty_fraction, n_cpus) -> np.ndarray:
@@ -251,7 +289,8 @@ def _cpu_load_expr() -> sp.Expr:
 def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool,
                   qw_config: str, rl_config: str,
                   need: Sequence[str] = METRICS,
-                  pattern: str = "flush") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                  pattern: str = "flush",
+                  mix: tuple[Wake, object] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The (QW, RL) arrays of each metric in ``need`` from the symbol values ``v``
     (scalars or arrays broadcasting to ``shape``). The one recipe behind
     :func:`evaluate` and the sweeps.
@@ -261,31 +300,48 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
 
     ``pattern`` is the call site's requester pattern (:mod:`pwmodel.models.requester`):
     an ``async`` requester does not wait for queued drains; victims are the same.
+
+    ``mix`` = (wake, rows_of): the binomial dirty count; each metric is the expectation
+    (a quantile: the quantile of the mixture) over the law of D of its given-D form
+    (:mod:`pwmodel.models.dirty`), ``rows_of(flat point indices)`` naming each point's
+    row of ``wake``. None: the closed forms at D = d N.
     """
     zeros = np.zeros(shape)
     v_rl = OW.owner_values(v, idle)
     ex = model_exprs(qw_config, rl_config, pattern)
 
-    def ev(expr, vals=v) -> np.ndarray:
+    def ev(expr, vals=v, kind: str = "", metric: str = "") -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            return np.broadcast_to(numeric(expr, vals), shape)
+            closed = np.broadcast_to(numeric(expr, vals), shape)
+        if mix is None or not kind:
+            return closed
+        wake, rows_of = mix
+        if kind == "quantile":
+            return DY.quantile(expr, 0.99, closed, vals, shape, wake, rows_of)
+        if kind in ("qw_normal", "rl_normal"):    # the given-D law is a sum of D terms
+            mean = ex["qw_mean" if kind == "qw_normal" else "rl_mean"]
+            return DY.normal_quantile(mean, expr, 0.99, closed, vals, shape, wake, rows_of)
+        return DY.expect(expr, closed, vals, shape, wake, rows_of,
+                         biased=kind == "victim")
 
     want = set(need)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if "requester_mean_ns" in want:
-        out["requester_mean_ns"] = (ev(ex["qw_mean"]), ev(ex["rl_mean"], v_rl))
+        out["requester_mean_ns"] = (ev(ex["qw_mean"], kind="mean"), ev(ex["rl_mean"], v_rl, "mean"))
     if "requester_p99_ns" in want:
-        out["requester_p99_ns"] = (ev(ex["qw_p99"]), ev(ex["rl_p99"], v_rl))
+        qw_kind = "quantile" if pattern == "flush" else "qw_normal"
+        out["requester_p99_ns"] = (ev(ex["qw_p99"], kind=qw_kind),
+                                   ev(ex["rl_p99"], v_rl, "rl_normal"))
     if "victim_mean_ns" in want:
         out["victim_mean_ns"] = ((zeros, zeros) if idle else
-                                 (ev(ex["qw_victim"]), ev(ex["rl_victim"])))
+                                 (ev(ex["qw_victim"], kind="victim"), ev(ex["rl_victim"], kind="victim")))
     if "victim_worst_ns" in want:
         out["victim_worst_ns"] = ((zeros, zeros) if idle else
                                   (ev(ex["qw_victim_worst"]), ev(ex["rl_victim_worst"])))
     if want & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
         tax_qw, tax_rl = ev(ex["tax_qw"]), ev(ex["tax_rl"])
         extra_rl = ev(ex["extra_rl"])
-        qw_cpu, rl_cpu = ev(ex["qw_cpu"]), ev(ex["rl_cpu"], v_rl)
+        qw_cpu, rl_cpu = ev(ex["qw_cpu"], kind="mean"), ev(ex["rl_cpu"], v_rl, "mean")
         out["cpu_time_ns"] = (qw_cpu, rl_cpu)
         out["fastpath_tax_ns"] = (tax_qw, tax_rl)
         out["fastpath_extra_ns"] = (zeros, extra_rl)
@@ -427,16 +483,29 @@ def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = ME
     shape = v["n_cpus"].shape
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(cases):
-        groups.setdefault((*c.sc.configs, OW.is_idle(c.sc.isolation), c.sc.pattern), []).append(i)
+        groups.setdefault((*c.sc.configs, OW.is_idle(c.sc.isolation), c.sc.pattern,
+                           c.sc.dirty_count), []).append(i)
+    wake = None
+
+    def mix_of(conv: str, rows: list[int]) -> tuple[Wake, object] | None:
+        nonlocal wake
+        if conv == "fixed":
+            return None
+        if wake is None:
+            wake = Wake(tables.dists if tables is not None else [c.dist for c in cases])
+        sel = np.asarray(rows, dtype=np.intp)
+        m = shape[1]
+        return wake, (lambda idx: sel[np.asarray(idx) // m])
+
     if len(groups) == 1:
-        (qc, rc, idle, pat), = groups
+        (qc, rc, idle, pat, conv), = groups
         return metric_arrays(v, shape, idle=idle, qw_config=qc, rl_config=rc, need=need,
-                             pattern=pat)
+                             pattern=pat, mix=mix_of(conv, list(range(len(cases)))))
     out = {m: (np.empty(shape), np.empty(shape)) for m in need}
-    for (qc, rc, idle, pat), rows in groups.items():
+    for (qc, rc, idle, pat, conv), rows in groups.items():
         sub = {key: (x[rows] if np.ndim(x) == 2 else x) for key, x in v.items()}
         part = metric_arrays(sub, (len(rows), shape[1]), idle=idle, qw_config=qc, rl_config=rc,
-                             need=need, pattern=pat)
+                             need=need, pattern=pat, mix=mix_of(conv, rows))
         for m, (q, r) in part.items():
             out[m][0][rows] = q
             out[m][1][rows] = r
@@ -467,6 +536,17 @@ def labels(sc: Scenario) -> dict[str, str]:
             "preempt_model": sc.preempt, "qw_config": qw_cfg, "rl_config": rl_cfg}
 
 
+def mixing(sc: Scenario, ps: P.ParamSet | None = None) -> tuple[Wake, object] | None:
+    """The ``mix`` argument of :func:`metric_arrays` for one scenario (None: fixed D)."""
+    if sc.dirty_count == "fixed":
+        return None
+    return Wake([sc.wake_dist(ps)]), _row0
+
+
+def _row0(idx: np.ndarray) -> np.ndarray:
+    return np.zeros(np.shape(idx), dtype=np.intp)
+
+
 def _n_column(n: np.ndarray) -> np.ndarray:
     return n.astype(np.int64) if np.all(n == np.round(n)) else n
 
@@ -478,7 +558,7 @@ def _evaluated(sc: Scenario, n_cpus) -> tuple[np.ndarray, dict[str, tuple[np.nda
     v = inputs(sc, n, ps)
     qw_cfg, rl_cfg = sc.configs
     arrays = metric_arrays(v, n.shape, idle=OW.is_idle(sc.isolation), qw_config=qw_cfg,
-                           rl_config=rl_cfg, pattern=sc.pattern)
+                           rl_config=rl_cfg, pattern=sc.pattern, mix=mixing(sc, ps))
     d = dirty_count(ps["dirty_fraction"], n)
     return n, {**arrays, "dirty_cpus": (d, d)}
 
@@ -512,6 +592,14 @@ def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> 
             **{m: np.asarray(arrays[m][k], dtype=float) for m in METRICS},
         }))
     return pl.concat(frames).sort(["n_cpus", "strategy"])
+
+
+def evaluate_mean_dirty(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
+    """:func:`evaluate` with the mean dirty count d N inside every form, whatever the
+    scenario's convention: the form that ignores the spread of D (the expected maximum of
+    d N wake-ups instead of its average over D). A binomial validation must reject it at
+    small N; the validation floor test uses it as the deliberately wrong form."""
+    return evaluate(dataclasses.replace(sc, dirty_count="fixed"), n_cpus)
 
 
 def fastpath_table(machine: M.Machine, overrides: Mapping[str, float] | None = None) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -223,11 +224,18 @@ def test_closed_form_crossover_satisfies_equality():
     assert isinstance(c.expr, sp.Expr)
     assert {EXTRA["wake_emax_ns"], EXTRA["wake_min_ns"]} & c.expr.free_symbols
     # a target that is preempted at once (point mass at 0 wait: a SCHED_IDLE busy task, which
-    # every non-idle wake-up preempts) also has a closed form
-    sc2 = Scenario(XEON, "busy_other", overrides={"p_busy_sched_idle": 1.0})
+    # every non-idle wake-up preempts) also has a closed form at the mean dirty count
+    sc2 = Scenario(XEON, "busy_other", overrides={"p_busy_sched_idle": 1.0}, dirty_count="fixed")
     c2 = decide.crossover_n(sc2)
     assert c2.method.startswith("closed form")
     q, r = evaluate(sc2, [c2.n_cpus])["requester_mean_ns"].to_list()
+    assert q == pytest.approx(r, rel=1e-7)
+    # with the binomial dirty count the QW mean is an average over D (the kink of the
+    # larger of its two bounds included): no closed form, the numeric crossover equalises
+    sc3 = dataclasses.replace(sc2, dirty_count="binomial")
+    c3 = decide.crossover_n(sc3)
+    assert c3.method.startswith("numeric")
+    q, r = evaluate(sc3, [c3.n_cpus])["requester_mean_ns"].to_list()
     assert q == pytest.approx(r, rel=1e-7)
 
 

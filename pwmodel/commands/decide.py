@@ -15,7 +15,8 @@ each number with its interval over the parameters' intervals (pwmodel.uncertaint
      "crossover": {"n_cpus": ..., "low": ..., "high": ..., "below": "RL", "above": "QW",
                    "beyond_modelled": false, "n_max": 1024, "dominant": ..., "method": ...,
                    "text": "18 CPUs (RL faster below, QW above)"},
-     "intervals": {"method": ..., "inputs": [{"name", "value", "low", "high", "source"}]}}
+     "intervals": {"method": ..., "inputs": [{"name", "value", "low", "high", "source"}]},
+     "dirty_count": {"convention": "binomial", "source": ...}}   # pwmodel.models.dirty
 
 Keys end in the objective's unit (``_ns``; ``_cpus`` for cpu_load). Numbers that do not
 exist are null: no crossover, an unbounded latency, or a crossover (or an end of its
@@ -55,8 +56,10 @@ def result(args: argparse.Namespace) -> dict:
 
     from pwmodel import decide as DC, fmt, machine as M, uncertainty as U
     from pwmodel.evaluate import Scenario
+    from pwmodel.models import dirty as DY
     m = M.get(args.machine)
-    sc = Scenario(m, args.isolation, args.preempt_model, args.callsite, overrides=overrides(args))
+    sc = Scenario(m, args.isolation, args.preempt_model, args.callsite, overrides=overrides(args),
+                  dirty_count=getattr(args, "dirty_count", "binomial"))
     col = DC.check_objective(args.objective)
     unit = col.rsplit("_", 1)[1]
     n = np.asarray(n_list(args.n_cpus), dtype=float)
@@ -126,6 +129,7 @@ def result(args: argparse.Namespace) -> dict:
                                   "source": s.source} for s in plan.spreads]},
         "domain": {"table": str(DOM.path()), "rule": DOM.RULE,
                    "reasons": list(dict.fromkeys(r for r in reasons if r))},
+        "dirty_count": {"convention": sc.dirty_count, "source": DY.DESCRIPTION[sc.dirty_count]},
     }
 
 
@@ -180,6 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         marked |= not xo["validated"]
     print("intervals: " + out["intervals"]["method"] + "; inputs: "
           + ", ".join(i["name"] for i in out["intervals"]["inputs"]))
+    print("dirty count: " + out["dirty_count"]["source"])
     al = out["all_strategies"]
     print(f"all strategies that {out['objective']} can rank here: {', '.join(al['applicable'])}"
           " (pwmodel.strategies)")
@@ -240,6 +245,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--callsite", default="lru_add_drain", metavar="NAME|PATH",
                    help="bundled call site (see pwmodel/callsites/) or a call-site TOML file")
     p.add_argument("--objective", default="requester_mean", help=", ".join(OBJECTIVE_NAMES))
+    p.add_argument("--dirty-count", default="binomial", choices=("binomial", "fixed"),
+                   help="law of the dirty count D: binomial (each CPU dirty w.p. d, the "
+                        "mechanism) or fixed (D = d N in the closed forms)")
     p.add_argument("--n-cpus", default="1-1024", help="'1,8,64' or '1-1024' (powers of two)")
     p.add_argument("--draws", type=int, default=32,
                    help="Latin-hypercube settings for the intervals (0: corners only)")

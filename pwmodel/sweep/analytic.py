@@ -27,6 +27,7 @@ from pwmodel.models import callsite as CS
 from pwmodel.models import fastpath as FP
 from pwmodel.models import numeric
 from pwmodel.models import owner as OW
+from pwmodel.models import dirty as DY
 from pwmodel.models import requester as RQ
 from pwmodel.models import wakeup as W
 from pwmodel.sweep.grid import Block, Grid, Segment, _machine
@@ -78,6 +79,7 @@ class GroupContext:
     labels: dict[str, str]              # structural column values
     idle: bool
     pattern: str = "flush"              # the call site's requester pattern
+    mix: object = None                  # the law of the dirty count (evaluate.mixing)
 
     @classmethod
     def build(cls, grid: Grid, g: int) -> "GroupContext":
@@ -96,7 +98,8 @@ class GroupContext:
         tables = {k: np.asarray(x, dtype=float) for k, x in base.items()
                   if np.ndim(x) >= 1 and k != "wake_qmax_ns"}
         values = {k: float(x) for k, x in base.items() if np.ndim(x) == 0}
-        return cls(spec, g, values, tables, qmax, E.labels(sc), OW.is_idle(sc.isolation), sc.pattern)
+        return cls(spec, g, values, tables, qmax, E.labels(sc), OW.is_idle(sc.isolation), sc.pattern,
+                   E.mixing(sc, ps))
 
 
 def _ev(expr: sp.Expr, v: Mapping[str, object], shape: tuple[int, int]) -> np.ndarray:
@@ -127,7 +130,8 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
     # the one recipe of pwmodel.evaluate (bitwise-equal results)
     std = [m for m in E.METRICS if m in need]
     for m, (qw, rl) in E.metric_arrays(v, shape, idle=ctx.idle, qw_config=qw_cfg,
-                                       rl_config=rl_cfg, need=std, pattern=ctx.pattern).items():
+                                       rl_config=rl_cfg, need=std, pattern=ctx.pattern,
+                                       mix=ctx.mix).items():
         put(m, qw, rl)
     v_rl = OW.owner_values(v, ctx.idle)
     for q in spec.quantiles:
@@ -136,8 +140,18 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
             continue
         wq = ctx.qmax[q][blk.a:blk.b].reshape(1, -1)
         qw_q, rl_q = _quantile_exprs(ctx.pattern, q)
-        put(col, _ev(qw_q, {**v, "wake_qmax_ns": wq}, shape),
-            _ev(rl_q, {**v_rl, "wake_qmax_ns": wq}, shape))
+        vq, vq_rl = {**v, "wake_qmax_ns": wq}, {**v_rl, "wake_qmax_ns": wq}
+        qw_v, rl_v = _ev(qw_q, vq, shape), _ev(rl_q, vq_rl, shape)
+        if ctx.mix is not None:      # the q-quantile of the mixture over the dirty count
+            wake, rows_of = ctx.mix
+            ex = E.model_exprs(qw_cfg, rl_cfg, ctx.pattern)
+            # (the normal given-D laws read their sd off the 0.99 forms)
+            qw_v = (DY.normal_quantile(ex["qw_mean"], ex["qw_p99"], q, qw_v, vq, shape, wake,
+                                       rows_of) if ctx.pattern == "async" else
+                    DY.quantile(qw_q, q, qw_v, vq, shape, wake, rows_of))
+            rl_v = DY.normal_quantile(ex["rl_mean"], ex["rl_p99"], q, rl_v, vq_rl, shape, wake,
+                                      rows_of)
+        put(col, qw_v, rl_v)
     if "dirty_cpus" in need:
         d = E.dirty_count(v["dirty_fraction"], n)
         put("dirty_cpus", d, d)
