@@ -335,6 +335,15 @@ def breakdown(sc: E.Scenario, n_cpus: float) -> list[tuple[str, str, float]]:
         vals = OW.owner_values(v, idle) if strat == "RL" else v   # as in evaluate()
         out += [(strat, t.name, ev(t.expr, vals)) for t in BD.terms(strat, sc.pattern)
                 if t.regime in (None, regime)]                      # the other regime's are 0
+    if sc.dirty_count != "fixed":
+        # the terms are the form at the mean dirty count d N; the binomial D averages the
+        # form over its law (pwmodel.models.dirty): the difference is its own term
+        df = E.evaluate(sc, [float(n_cpus)])
+        for strat in E.STRATEGIES:
+            total = float(df.filter(pl.col("strategy") == strat)["requester_mean_ns"][0])
+            gap = total - sum(x for s, _, x in out if s == strat)
+            if gap != 0.0 and not math.isnan(gap):    # (inf - inf: both unbounded, no term)
+                out.append((strat, "spread of the dirty count D (average over its law)", gap))
     return out
 
 
