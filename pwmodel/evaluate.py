@@ -28,6 +28,7 @@ from pwmodel.models import callsite as CS
 from pwmodel.models import dirty as DY
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
+from pwmodel.models import lrulock, rlsum
 from pwmodel.models import numeric, wakeup as W
 from pwmodel.models import owner as OW
 from pwmodel.models import requester as RQ
@@ -255,6 +256,9 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
         "c2c_nbr_ns": sc.machine.neighbour_c2c_ns(n),
     })
     vals["wake_emax_ns"], vals["wake_qmax_ns"] = order_stats(dist, dirty)
+    vals.update(lrulock.class_values(dist, sc.machine, ps["dirty_fraction"]))
+    vals.update(lrulock.derived_values(vals))
+    vals.update(rlsum.class_inputs(sc.machine, n))
     vals.update({
         # all mass at +inf (FIFO, no server): no kworker ever starts; 0 keeps the
         # lock-spacing terms defined while the tail stays infinite
@@ -471,6 +475,23 @@ def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None
         v["wake_qmax_ns"] = np.full(n2.shape, np.nan)
     v["wake_min_ns"] = tables.min_ns.reshape(k, 1)
     v["wake_mean_ns"] = tables.mean_ns.reshape(k, 1)
+    lock: dict[str, np.ndarray] = {}
+    by: dict[tuple, list[int]] = {}
+    for i, c in enumerate(cases):    # one vectorised call per (distribution, machine)
+        by.setdefault((int(tables.row[i]), id(c.sc.machine)), []).append(i)
+    for rows in by.values():
+        got = lrulock.class_values(tables.dists[rows[0]], cases[rows[0]].sc.machine,
+                                   v["dirty_fraction"][rows], scale[rows])
+        for key, x in got.items():
+            lock.setdefault(key, np.empty((k, 1)))[rows] = x
+    v.update(lock)
+    v.update(lrulock.derived_values(v))
+    pairs: dict[str, np.ndarray] = {}
+    for rows in groups.values():       # pair classes per machine (c2c scaled per case)
+        got = rlsum.class_inputs(cases[rows[0]].sc.machine, n2[rows], scale[rows])
+        for key, x in got.items():
+            pairs.setdefault(key, np.zeros(n2.shape))[rows] = x
+    v.update(pairs)
     return v
 
 

@@ -119,6 +119,13 @@ latencies of the two strategies are equal.
    slowest kworker (an order statistic of the wake-up distribution) or for the drains to get
    through the shared lruvec `lru_lock`, whichever is later; RL visits the dirty CPUs one after
    another, so its latency is a sum that grows linearly with N.
+
+Victims are defined once, the same way in the formulas and in the simulator: the interruption
+of a dirty target is, under QW, its kworker's time on the CPU from its start to its end (irq,
+two switches, its spin on the lru_lock, the drain) and, under RL, the owner's spin during the
+remote hold plus its refetch. The *victim mean* is the mean over the dirty targets of a call;
+the *victim worst* is the largest interruption over the targets of a call (under QW the last
+kworker in the lru_lock queue).
 """
 
 
@@ -162,8 +169,14 @@ def contention_part() -> str:
                  contention.local_wait_expr),
                 ("Mean wait of a remote drain for the owner's critical section",
                  "contention.remote_wait_expr", contention.remote_wait_expr),
+                ("The owner's attempt rate outside its local section (per ns): the rate of its "
+                 "first attempt after a remote drain took the lock",
+                 "contention.owner_rate_expr", contention.owner_rate_expr),
                 ("Mean spin of the owner per remote hold (its first attempt inside the hold)",
                  "contention.owner_spin_expr", contention.owner_spin_expr),
+                ("Probability that the owner's next operation takes the lock before the next "
+                 "remote drain (it pays the refetch)", "contention.refetch_share_expr",
+                 contention.refetch_share_expr),
                 ("Remote-to-local lock hand-overs per second", "contention.transition_rate_expr",
                  contention.transition_rate_expr),
                 ("Mean ns RL adds to a local operation beyond the static tax (refetch misses "
@@ -177,8 +190,9 @@ def fanout_part() -> str:
         ("Reading every CPU's batch counters (the dirty ones miss)", "fanout.check_expr",
          F.check_expr),
         ("RL requester latency, mean", "fanout.rl_mean_expr", F.rl_mean_expr),
-        ("RL requester latency, 99th percentile (normal approximation over the owner waits, "
-         "the binomial number of dirty CPUs and their pair classes)", "fanout.rl_quantile_expr",
+        ("RL requester latency at a given D, 99th percentile, normal approximation over the "
+         "owner waits and the pair classes of D distinct CPUs (used for D > 16; below, the "
+         "exact law of the sum, `rlsum.exact_quantile`)", "fanout.rl_quantile_expr",
          lambda: F.rl_quantile_expr(0.99)),
         ("Earliest end of the last QW drain allowed by the shared lruvec lock",
          "fanout.lru_serial_expr", F.lru_serial_expr),
@@ -191,8 +205,10 @@ def fanout_part() -> str:
         ("QW victim: what a busy target loses to one queued drain, mean",
          "fanout.qw_victim_expr", F.qw_victim_expr),
         ("QW victim, worst case", "fanout.qw_victim_worst_expr", F.qw_victim_worst_expr),
-        ("RL victim: what the target loses to one remote drain from the farthest requester, "
-         "mean", "fanout.rl_victim_mean_expr", F.rl_victim_mean_expr),
+        ("RL: what a busy owner loses to one remote drain from a requester $c$ away (spin "
+         "and refetch)", "fanout.rl_owner_loss_expr", lambda: F.rl_owner_loss_expr(sp.Symbol("c"))),
+        ("RL victim: the mean over the dirty targets (their pair classes)",
+         "fanout.rl_victim_mean_expr", F.rl_victim_mean_expr),
         ("RL victim, worst case", "fanout.rl_victim_worst_expr", F.rl_victim_worst_expr),
         ("CPU time of one QW fan-out, all CPUs", "fanout.qw_cpu_expr", F.qw_cpu_expr),
         ("CPU time of one RL fan-out, all CPUs", "fanout.rl_cpu_expr", F.rl_cpu_expr),
@@ -257,6 +273,41 @@ ISOLATION_TEXT = {
 }
 
 
+def lrulock_part() -> str:
+    from pwmodel.models import lrulock
+    doc = lrulock.doc_exprs()
+    formulas: list[Formula] = [
+        ("Share of the next member of a class (id gap geometric with parameter $q$) inside the "
+         "same unit of $s$ CPUs: gives the hand-off c2c of a point-mass class "
+         "(`c2c_gap1_ns`, `c2c_gap2_ns`)", "lrulock.share_expr", lrulock.share_expr),
+        ("$\\int_0^x E[S_t^+]/t\\,dt$ with $S_t$ normal (hold $h$)", "lrulock._integrals",
+         lambda: doc["int_e_over_x"]),
+        ("$\\int_0^x E[S_t^+]\\,dt$", "lrulock._integrals", lambda: doc["int_e"]),
+        ("Mean spin of the kworkers of one point-mass class of weight $w$ whose consecutive "
+         "holders are `c2c_class_ns` apart", "lrulock.ordered_spin_exprs", lambda: doc["class_mean"]),
+        ("Spin of the last kworker of that class", "lrulock.ordered_spin_exprs",
+         lambda: doc["class_last"]),
+        ("Wait of a kworker of the spread part: the time-average backlog over its window",
+         "lrulock.spread_wait_expr", lrulock.spread_wait_expr),
+        ("Mean c2c of one lru_lock hand-off (`c2c_hand_ns`)", "lrulock.hand_c2c_expr",
+         lrulock.hand_c2c_expr),
+    ]
+    return ("## The parallel drains on the lru_lock (`models/lrulock.py`)\n\n"
+            "Kworkers of one point mass of the wake-up distribution (an immediate preemption, "
+            "an idle exit of one depth, the deadline server's zero-laxity time) ask for the "
+            "lruvec lru_lock in queueing order, one slot every $t_q$, present with probability "
+            "$w$; their backlog follows Lindley's recursion and, by Spitzer's identity, the "
+            "mean spin over the $D$ positions is $A(D) - B(D)/D$ and the last one's $A(D)$ "
+            "(`lru_spin_mean_ns` = the weighted sum over the classes and the spread part, "
+            "`lru_spin_last_ns` = the largest class's last), "
+            "$A(D) = \\sum_{n<D} E[S_n^+]/n$, $B(D) = \\sum_{n<D} E[S_n^+]$, "
+            "$S_n = h\\,\\mathrm{Bin}(n, w) - n t_q$: exact for $n \\le 2$, normal "
+            "above, the sums as integrals in closed form. Kworkers of the spread parts meet the "
+            "time-average backlog of the lock over their window. The weights and the class "
+            "hand-off latencies are per-evaluation symbols (`lrulock.class_values`, called by "
+            "`pwmodel.evaluate.inputs`).\n\n" + _section(formulas))
+
+
 def wakeup_part() -> str:
     out = ["## Wake-up by isolation level (`models/wakeup.py`)\n",
            "Mean time from `queue_work_on()` to the work starting on the target "
@@ -315,7 +366,7 @@ def symbols_part() -> str:
 def render() -> str:
     """The whole of docs/model.md."""
     parts = [INTRO, fastpath_part(), coherence_part(), contention_part(), fanout_part(),
-             wakeup_part(), symbols_part()]
+             lrulock_part(), wakeup_part(), symbols_part()]
     text = "\n".join(p.rstrip() + "\n" for p in parts)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 

@@ -152,9 +152,12 @@ def test_no_remote_operations_means_no_misses_and_no_contention():
 
 
 def test_transition_rate_never_exceeds_either_stream():
+    # inside the single-hold domain (lambda_R S_R < 0.1, lambda_L S_L < 1)
     rng = np.random.default_rng(1)
-    lr, ll = rng.uniform(0, 1e6, 1000), rng.uniform(0, 1e6, 1000)
-    t = numeric(contention.transition_rate_expr(), {"remote_rate_hz": lr, "local_rate_hz": ll})
+    sr = 3000.0
+    lr, ll = rng.uniform(0, 0.1 / sr * 1e9, 1000), rng.uniform(0, 1e7, 1000)
+    t = numeric(contention.transition_rate_expr(remote_hold=sp.Float(sr)),
+                {"remote_rate_hz": lr, "local_rate_hz": ll, "local_cs_ns": 30.0})
     assert np.all(t <= np.minimum(lr, ll) + 1e-9)
 
 
@@ -193,7 +196,11 @@ def test_symbolic_and_lambdified_agree_on_random_points(name):
                 lo, hi = P.PARAMS[n].bounds
                 vals[n] = float(rng.uniform(lo, min(hi, lo + 10 * (P.PARAMS[n].default - lo) + 1)))
             else:
-                vals[n] = float(rng.uniform(1, 2048)) if n == "n_cpus" else float(rng.uniform(0, 5e5))
+                vals[n] = (float(rng.uniform(1, 2048)) if n == "n_cpus" else
+                           float(rng.uniform(0, 1)) if n.endswith("_w") else   # weights
+                           float(rng.uniform(0, 5e5)))
+        if "local_rate_hz" in vals and "local_cs_ns" in vals:   # the owner is not busy all the time
+            vals["local_rate_hz"] = min(vals["local_rate_hz"], 0.9e9 / max(vals["local_cs_ns"], 1e-9))
         fast = float(numeric(expr, vals))
         slow = evaluate_subs(expr, vals)
         assert fast == pytest.approx(slow, rel=1e-9, abs=1e-9)
@@ -284,7 +291,8 @@ def test_threaded_evaluation_equals_single_call():
     vals = {**P.defaults().values, "n_cpus": rng.integers(1, 1025, n).astype(float),
             "dirty_fraction": rng.uniform(0, 1, n), "c2c_mean_ns": rng.uniform(5, 200, n),
             "c2c_max_ns": 200.0, "c2c_var_ns2": 100.0, "c2c_nbr_ns": 20.0,
-            "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_qmax_ns": 2e6, "wake_min_ns": 500.0}
+            "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_qmax_ns": 2e6, "wake_min_ns": 500.0,
+            "lru_spin_mean_ns": rng.uniform(0, 1e5, n), "c2c_hand_ns": rng.uniform(5, 200, n)}
     exprs = [F.qw_mean_expr(), F.rl_p99_expr(), F.qw_victim_expr()]
     many = numeric_many(exprs, vals)
     import pwmodel.models as PM

@@ -46,7 +46,8 @@ def _printer() -> object:
 
 
 def _lambdify(syms: list, expr: object) -> Callable:
-    return sp.lambdify(syms, expr, modules="numpy", cse=True, printer=_printer())
+    from scipy.special import erfc        # the normal tail (models/lrulock.py)
+    return sp.lambdify(syms, expr, modules=[{"erfc": erfc}, "numpy"], cse=True, printer=_printer())
 
 
 @functools.lru_cache(maxsize=512)

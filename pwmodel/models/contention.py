@@ -16,12 +16,21 @@ lambda_L (T1 ~ Exp(lambda_L), the first attempt), and per local op
 
     W_L = (lambda_R / lambda_L) E[(S_R - T1)^+]   (-> lambda_R S_R^2 / 2 as lambda_L S_R -> 0).
 
-Here local_rate_hz is the owner's attempt rate while it runs; the forms hold
-while lambda_L S_L < 0.05 and lambda_R S_R < 0.1 (see docs/validity.md). The worst single wait of a local op
-is one whole remote hold, S_R. Misses after a remote acquisition: a local op
-pays the owner refetch when the previous lock holder was remote; for two
-independent Poisson streams the rate of remote->local transitions is
-lambda_R lambda_L / (lambda_R + lambda_L) (never above min of the two).
+The owner alternates an Exp think time and its section S_L, issuing
+local_rate_hz = lambda_L operations per second, so its think time has mean
+1/lambda_L - S_L. A remote drain takes the lock only outside the owner's
+section (it waits for the rest of it), so the owner's next attempt T1 after
+the remote takes the lock is Exp with the rate outside the section,
+lambda' = lambda_L / (1 - lambda_L S_L) (memoryless think time), not
+lambda_L: the spin per hold is E[(S_R - T1)^+] with T1 ~ Exp(lambda').
+The worst single wait of a local op is one whole remote hold, S_R. Misses
+after a remote acquisition: the owner pays the refetch when its next
+operation takes the lock before the next remote drain: always when it came
+inside the hold, else with probability lambda' / (lambda' + lambda_R), so per
+remote hold P_ref = 1 - e^{-lambda' S_R} lambda_R / (lambda' + lambda_R), and
+remote->local hand-overs happen lambda_R P_ref times per second. Checked
+against the event-level lock (pwmodel.simulate.events.lock_grid); the
+single-hold forms hold while lambda_R S_R < 0.1 (docs/validity.md).
 """
 
 from __future__ import annotations
@@ -33,11 +42,26 @@ from pwmodel.models import coherence
 from pwmodel.params import SYMBOLS as S
 
 
-def owner_spin_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
-    """Mean ns the owner spins per remote hold: E[(S_R - T1)^+], T1 ~ Exp(lambda_L)."""
-    sr = coherence.remote_hold_expr() if remote_hold is None else remote_hold
+def owner_rate_expr() -> sp.Expr:
+    """The owner's attempt rate outside its local section, per ns: lambda_L / (1 - lambda_L S_L)."""
     ll = S["local_rate_hz"] * sp.Float(1e-9)
-    return sp.Piecewise((0, sp.Eq(S["local_rate_hz"], 0)), (sr + expm1(-ll * sr) / ll, True))
+    return ll / (1 - ll * S["local_cs_ns"])
+
+
+def owner_spin_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
+    """Mean ns the owner spins per remote hold: E[(S_R - T1)^+], T1 ~ Exp(lambda')."""
+    sr = coherence.remote_hold_expr() if remote_hold is None else remote_hold
+    lo = owner_rate_expr()
+    return sp.Piecewise((0, sp.Eq(S["local_rate_hz"], 0)), (sr + expm1(-lo * sr) / lo, True))
+
+
+def refetch_share_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
+    """P_ref: probability that the owner's next operation after a remote hold takes the lock
+    before the next remote drain (it pays the refetch)."""
+    sr = coherence.remote_hold_expr() if remote_hold is None else remote_hold
+    lo = owner_rate_expr()
+    lr = S["remote_rate_hz"] * sp.Float(1e-9)
+    return sp.Piecewise((0, sp.Eq(S["local_rate_hz"], 0)), (1 - sp.exp(-lo * sr) * lr / (lo + lr), True))
 
 
 def local_wait_expr(remote_hold: sp.Expr | None = None) -> sp.Expr:
@@ -64,16 +88,16 @@ def remote_wait_var_expr() -> sp.Expr:
     return rho * sl ** 2 / 3 - (rho * sl / 2) ** 2
 
 
-def transition_rate_expr() -> sp.Expr:
-    """Remote->local lock hand-overs per second on one CPU (Poisson streams)."""
-    lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
-    return sp.Piecewise((0, sp.Eq(lr + ll, 0)), (lr * ll / (lr + ll), True))
+def transition_rate_expr(c2c: sp.Expr | None = None, remote_hold: sp.Expr | None = None) -> sp.Expr:
+    """Remote->local lock hand-overs per second on one CPU: lambda_R P_ref."""
+    sr = coherence.remote_hold_expr(c2c) if remote_hold is None else remote_hold
+    return S["remote_rate_hz"] * refetch_share_expr(sr)
 
 
 def miss_per_op_expr(c2c: sp.Expr | None = None) -> sp.Expr:
     """Mean ns of refetch misses per local op caused by remote acquisitions."""
-    lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
-    share = sp.Piecewise((0, sp.Eq(lr + ll, 0)), (lr / (lr + ll), True))
+    ll = S["local_rate_hz"]
+    share = sp.Piecewise((0, sp.Eq(ll, 0)), (transition_rate_expr(c2c) / ll, True))
     return share * coherence.owner_refetch_expr(c2c)
 
 

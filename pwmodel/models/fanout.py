@@ -29,10 +29,11 @@ counting 0), plus the wait for an owner inside its local critical section.
 
     RL = t_mutex + t_check + D (S_R(c2c_mean) + W_R)
 
-RL p99: normal approximation with the variance of the owner waits, of the
-number of dirty CPUs (binomial, N d (1 - d)) and of the pair classes of the
-dirty CPUs (D l_c2c^2 Var(c2c)). Victim interruption is per drain of one
-dirty target CPU. Sources: docs/model.md "Fan-out over N CPUs"; mm/swap.c
+RL quantiles at a given D: the exact law of the sum of the D per-CPU terms
+(pair classes of D distinct CPUs, owner waits) for D <= 16, else the normal
+approximation with the owner-wait variance and the pair-class variance
+D l_c2c^2 Var(c2c) (N - D)/(N - 1) (pwmodel.models.rlsum). Victims: the
+mean over the dirty targets and the largest over them (victim functions). Sources: docs/model.md "Fan-out over N CPUs"; mm/swap.c
 __lru_add_drain_all in the seed patch; forms corrected against the
 simulator (docs/validity.md).
 """
@@ -40,7 +41,6 @@ simulator (docs/validity.md).
 from __future__ import annotations
 
 import sympy as sp
-from sympy.codegen.cfunctions import expm1
 
 from pwmodel.models import coherence, contention, fastpath
 from pwmodel.models import symbols as X
@@ -79,21 +79,25 @@ def rl_mean_expr() -> sp.Expr:
 
 
 def _rl_c2c_lines() -> sp.Expr:
-    """Lines whose transfer makes up S_R (the coefficient of c2c in S_R)."""
-    return sp.diff(coherence.remote_hold_expr(S["c2c_ns"]), S["c2c_ns"])
+    """Lines whose transfer each dirty CPU costs the requester (the coefficient of c2c in
+    S_R plus the batch-counter check)."""
+    from pwmodel.models import rlsum
+    return rlsum.c2c_lines_expr()
 
 
 def rl_quantile_expr(q: float = 0.99) -> sp.Expr:
-    """q-quantile of the RL requester latency: normal approximation with the variance of
-    the owner waits, of the number of dirty CPUs (binomial) and of their pair classes;
-    with D < 1 at most one drain (at the farthest class) when P(no drain) < q."""
+    """q-quantile of the RL requester latency at D = d N dirty CPUs, normal approximation:
+    the variance of the owner waits and of the pair classes of D *distinct* CPUs (the
+    finite-population correction (N - D)/(N - 1)); the spread of D itself is not in a
+    given-D form. With D < 1 at most one drain (at the farthest class) when P(no drain)
+    < q. For D <= rlsum.D_EXACT the evaluation uses the exact law instead
+    (:func:`pwmodel.models.rlsum.rl_quantile`)."""
     from statistics import NormalDist
     z = Z99 if q == 0.99 else sp.Float(NormalDist().inv_cdf(q))
     # owner-wait variance is >= 0 while the owner's lock utilisation is <= 1 (model domain)
     var_w = sp.Max(contention.remote_wait_var_expr(), 0)
-    var = (dirty_expr * var_w
-           + X.n_cpus * S["dirty_fraction"] * (1 - S["dirty_fraction"]) * rl_per_cpu_expr() ** 2
-           + dirty_expr * _rl_c2c_lines() ** 2 * X.c2c_var_ns2)
+    fpc = sp.Piecewise((0, X.n_cpus <= 1), ((X.n_cpus - dirty_expr) / (X.n_cpus - 1), True))
+    var = dirty_expr * var_w + dirty_expr * _rl_c2c_lines() ** 2 * X.c2c_var_ns2 * sp.Max(fpc, 0)
     full = rl_mean_expr() + z * sp.sqrt(var)
     one = _base() + rl_per_cpu_expr(X.c2c_max_ns)   # D < 1: at most one drain
     # (d = 0 falls in the first branch: no drain at all)
@@ -106,16 +110,21 @@ def rl_p99_expr() -> sp.Expr:
 
 
 def handoff_c2c_expr() -> sp.Expr:
-    """c2c of one lru_lock hand-off between consecutive holders: the drains arrive in
-    queueing (CPU id) order when the wake-up spread is below one queueing gap, so the
-    holders are neighbours (c2c_nbr); otherwise in random order (c2c_mean)."""
-    spread = X.wake_emax_ns - X.wake_min_ns
-    return sp.Piecewise((X.c2c_nbr_ns, spread < S["queue_work_ns"]), (X.c2c_mean_ns, True))
+    """c2c of one lru_lock hand-off between consecutive holders: the kworkers of one point
+    mass of the wake-up distribution ask in queueing (CPU id) order, so their holders are
+    consecutive dirty CPUs of that class (geometric id gap); spread ones meet random
+    holders (c2c_mean). c2c_hand_ns: :func:`pwmodel.models.lrulock.hand_c2c_expr`."""
+    return X.c2c_hand_ns
+
+
+def lru_hold_only_expr() -> sp.Expr:
+    """ns one parallel drain holds the lruvec lru_lock, without the hand-off: f S_Q."""
+    return S["lru_hold_fraction"] * coherence.local_drain_expr()
 
 
 def lru_hold_expr() -> sp.Expr:
     """ns one parallel drain holds the lruvec lru_lock, hand-off included: h = f S_Q + 2 c2c."""
-    return S["lru_hold_fraction"] * coherence.local_drain_expr() + 2 * handoff_c2c_expr()
+    return lru_hold_only_expr() + 2 * handoff_c2c_expr()
 
 
 def lru_serial_expr() -> sp.Expr:
@@ -160,17 +169,17 @@ def qw_variant_expr(form: str) -> sp.Expr:
 
 
 def lru_spin_mean_expr() -> sp.Expr:
-    """Mean ns one kworker spins on the lru_lock behind the other drains.
+    """Mean ns one kworker spins on the lru_lock behind the other drains: the queue of
+    each ordered class (Spitzer's identity for its slotted queue) and the time-average
+    backlog met by the spread ones. lru_spin_mean_ns:
+    :func:`pwmodel.models.lrulock.spin_mean_expr`."""
+    return X.lru_spin_mean_ns
 
-    The D drains ask for the lock spread over D t_q (queueing) plus the range of
-    their wake-ups, E[max_D W] - W_min, i.e. one every s = t_q + (E[max_D W] - W_min)/D
-    on average; each holds h. When h > s the queue grows by h - s per drain
-    (fluid approximation): mean spin (D - 1)/2 (h - s)^+. With widely spread
-    wake-ups (idle C-states, FIFO starvation) s >> h and nobody spins.
-    Hand-offs between neighbours or random pairs: see :func:`handoff_c2c_expr`.
-    """
-    spacing = S["queue_work_ns"] + (X.wake_emax_ns - X.wake_min_ns) / _d1
-    return (_d1 - 1) / 2 * sp.Max(lru_hold_expr() - spacing, 0)
+
+def lru_spin_last_expr() -> sp.Expr:
+    """ns the last kworker in the lru_lock queue spins. lru_spin_last_ns:
+    :func:`pwmodel.models.lrulock.spin_last_expr`."""
+    return X.lru_spin_last_ns
 
 
 # ---- victim (the target CPU's task), per drain of that CPU -----------------------
@@ -181,43 +190,50 @@ def kworker_entry_expr() -> sp.Expr:
 
 
 def qw_victim_expr() -> sp.Expr:
-    """ns a busy target loses to one queued drain: irq + 2 switches + hot drain + the mean
-    spin on the lru_lock behind the other parallel drains."""
+    """Victim mean: the mean over the dirty targets of the ns each busy target loses to
+    its queued drain, from the kworker's start to its end: irq + 2 switches + hot drain +
+    its spin on the lru_lock behind the other parallel drains (mean over the queue)."""
     return kworker_entry_expr() + coherence.local_drain_expr() + lru_spin_mean_expr()
 
 
 def qw_victim_worst_expr() -> sp.Expr:
-    """Worst ns: the last drain in the lru_lock queue."""
-    return kworker_entry_expr() + coherence.local_drain_expr() + 2 * lru_spin_mean_expr()
+    """Victim worst: the largest interruption over the targets of a call, the last kworker
+    in the lru_lock queue."""
+    return kworker_entry_expr() + coherence.local_drain_expr() + lru_spin_last_expr()
+
+
+def rl_owner_loss_expr(c2c: sp.Expr) -> sp.Expr:
+    """Mean ns a busy owner loses to one remote drain from a requester ``c2c`` away: the
+    spin of its first local attempt inside the hold, E[(S_R - T1)^+], plus the refetch
+    when its next operation takes the lock before the next remote drain (P_ref; see
+    contention)."""
+    sr = coherence.remote_hold_expr(c2c)
+    return (contention.owner_spin_expr(sr)
+            + contention.refetch_share_expr(sr) * coherence.owner_refetch_expr(c2c))
+
+
+def rl_owner_loss_mean_expr() -> sp.Expr:
+    """The owner loss averaged over the pair classes of the dirty CPUs (uniform over the N
+    CPUs, the requester's own counting at c2c 0)."""
+    return sp.Add(*[nc / X.n_cpus * rl_owner_loss_expr(c)
+                    for nc, c in zip(X.pair_n, X.pair_c2c_ns)])
 
 
 def rl_victim_mean_expr() -> sp.Expr:
-    """Mean ns a target loses to one remote drain from the farthest requester: the spin of
-    its first local attempt inside the hold, E[(S_R - T1)^+] (see contention), plus the
-    refetch on its next local op when that comes before the next remote drain."""
-    sr = coherence.remote_hold_expr(X.c2c_max_ns)
-    return contention.owner_spin_expr(sr) + _next_local() * coherence.owner_refetch_expr(X.c2c_max_ns)
-
-
-def _next_local() -> sp.Expr:
-    """P(the owner's next lock operation is local, not the next remote drain)."""
-    lr, ll = S["remote_rate_hz"], S["local_rate_hz"]
-    return sp.Piecewise((0, sp.Eq(lr + ll, 0)), (ll / (lr + ll), True))
+    """Victim mean: the mean over the dirty targets of what each busy owner loses to its
+    remote drain (:func:`rl_owner_loss_mean_expr`)."""
+    return rl_owner_loss_mean_expr()
 
 
 def rl_victim_ccdf_expr(x: sp.Expr = X.loss_ns) -> sp.Expr:
-    """P(interruption > x) of one remote drain from the farthest requester for the target's
-    task, under the assumptions of :func:`rl_victim_mean_expr`: the first local op after
-    the requester took the lock arrives after T1 ~ Exp(lambda_L) and spins (S_R - T1)^+;
-    with probability lambda_L / (lambda_R + lambda_L) the owner also pays the refetch r.
-    Its integral over x >= 0 is the mean."""
-    sr = coherence.remote_hold_expr(X.c2c_max_ns)
-    lam = S["local_rate_hz"] * sp.Float(1e-9)
-
-    def spin_tail(w: sp.Expr) -> sp.Expr:   # P((S_R - T1)^+ > w)
-        return sp.Piecewise((1, w < 0), (0, w >= sr), (-expm1(-lam * (sr - w)), True))
-    q = _next_local()
-    return q * spin_tail(x - coherence.owner_refetch_expr(X.c2c_max_ns)) + (1 - q) * spin_tail(x)
+    """P(interruption > x) of one remote drain for a dirty target's task, over the pair
+    classes of the targets: 1 - the owner-loss CDF (:func:`pwmodel.models.rlsum.owner_loss_cdf_expr`:
+    the first local op after the requester took the lock arrives after T1 ~ Exp(lambda'),
+    spins (S_R - T1)^+ and pays the refetch with P_ref). Its integral over x >= 0 is
+    :func:`rl_victim_mean_expr`."""
+    from pwmodel.models import rlsum
+    return sp.Add(*[nc / X.n_cpus * (1 - rlsum.owner_loss_cdf_expr(x, c))
+                    for nc, c in zip(X.pair_n, X.pair_c2c_ns)])
 
 
 def rl_victim_worst_expr() -> sp.Expr:
@@ -236,9 +252,7 @@ def qw_cpu_expr() -> sp.Expr:
 def rl_cpu_expr() -> sp.Expr:
     """ns of CPU time of one RL drain: the requester's work plus, on each owner, the spin
     during the remote hold and the refetch afterwards."""
-    owner = (contention.owner_spin_expr(coherence.remote_hold_expr(X.c2c_mean_ns))
-             + coherence.owner_refetch_expr(X.c2c_mean_ns))
-    return rl_mean_expr() + dirty_expr * owner
+    return rl_mean_expr() + dirty_expr * rl_owner_loss_mean_expr()
 
 
 # ---- CPU load -----------------------------------------------------------------------

@@ -243,8 +243,8 @@ def lock_grid(local_rates_hz: Sequence[float] = (1e5, 1e6, 1e7), remote_rates_hz
             v = {"remote_rate_hz": lr, "local_rate_hz": ll, "local_cs_ns": local_cs_ns}
             a_lw = float(numeric(contention.local_wait_expr(_const(remote_hold_ns)), v))
             a_rw = float(numeric(contention.remote_wait_expr(), v))
-            a_tr = float(numeric(contention.transition_rate_expr(), v))
-            a_vi = _victim_analytic(ll, lr, remote_hold_ns, refetch_ns)
+            a_tr = float(numeric(contention.transition_rate_expr(remote_hold=_const(remote_hold_ns)), v))
+            a_vi = _victim_analytic(ll, lr, remote_hold_ns, refetch_ns, local_cs_ns)
             rows.append({"local_rate_hz": ll, "remote_rate_hz": lr,
                          "local_wait_sim_ns": res.local_wait_ns, "local_wait_ana_ns": a_lw,
                          "local_wait_lo_ns": res.local_wait_ci_ns[0], "local_wait_hi_ns": res.local_wait_ci_ns[1],
@@ -262,13 +262,14 @@ def _const(x: float):
     return sp.Float(x)
 
 
-def _victim_analytic(ll: float, lr: float, sr: float, rf: float) -> float:
-    """rl_victim_mean_expr with S_R and the refetch replaced by the simulated constants."""
+def _victim_analytic(ll: float, lr: float, sr: float, rf: float, sl: float) -> float:
+    """fanout.rl_owner_loss_expr with S_R and the refetch replaced by the simulated constants."""
     from pwmodel.models import fanout as F, numeric
-    expr = F.rl_victim_mean_expr()
-    base = {"remote_rate_hz": lr, "local_rate_hz": ll, "lines_lock": 1.0, "lines_batch_hdr": 1.0,
-            "batch_items": 1.0, "lines_per_item": 0.0, "folio_lines_per_item": 0.0}
-    # with these line counts S_R = 2 c2c + item_drain and refetch = 2 c2c
+    import sympy as sp
+    c = sp.Symbol("c2c_ns")       # with these line counts S_R = 2 c2c + item_drain, refetch = 2 c2c
+    expr = F.rl_owner_loss_expr(c)
     c2c = rf / 2.0
-    base.update({"c2c_max_ns": c2c, "item_drain_ns": max(sr - 2 * c2c, 0.0)})
+    base = {"remote_rate_hz": lr, "local_rate_hz": ll, "local_cs_ns": sl, "lines_lock": 1.0,
+            "lines_batch_hdr": 1.0, "batch_items": 1.0, "lines_per_item": 0.0,
+            "folio_lines_per_item": 0.0, "c2c_ns": c2c, "item_drain_ns": max(sr - 2 * c2c, 0.0)}
     return float(numeric(expr, base))

@@ -129,8 +129,9 @@ class SweepSpec:
 
 @functools.lru_cache(maxsize=1)
 def group_params() -> frozenset[str]:
-    """Parameters read by the wake-up distribution (any isolation level) or setting the
-    number of dirty CPUs: a sweep over them needs new order statistics per value."""
+    """Parameters read by the wake-up distribution (any isolation level), setting the
+    number of dirty CPUs or shaping the lru_lock queue (``lrulock.params_read``): a sweep
+    over them needs new order statistics and lock tables per value."""
 
     class _Recorder(dict):
         seen: set[str] = set()
@@ -143,7 +144,8 @@ def group_params() -> frozenset[str]:
     for iso in W.ISOLATION:
         for pm in W.PREEMPT_MODELS:
             W.wake_dist(iso, pm, ps)
-    return frozenset(_Recorder.seen | {"dirty_fraction"})
+    from pwmodel.models import lrulock
+    return frozenset(_Recorder.seen | {"dirty_fraction"} | lrulock.params_read())
 
 
 # ---- locating keys in the text (tomllib gives no line numbers) ---------------------
