@@ -74,6 +74,11 @@ def full_model(sc, base, g, exprs):
     lo = dist.support()[0]
     vals["wake_min_ns"] = lo if np.isfinite(lo) else 0.0
     vals["wake_mean_ns"] = dist.mean_ns()
+    if hasattr(E, "lrulock"):      # lru_lock queue inputs and pair classes (newer trees)
+        vals.update(E.lrulock.class_values(dist, m, vals["dirty_fraction"]))
+        vals.update(E.lrulock.derived_values(vals))
+    if hasattr(E, "rlsum"):
+        vals.update(E.rlsum.class_inputs(m, n))
     if hasattr(W, "owner_rate_expr"):
         vals["owner_rate_hz"] = vals["local_rate_hz"]
     return numeric_many(exprs, vals)

@@ -341,7 +341,7 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
                                  (ev(ex["qw_victim"], kind="victim"), ev(ex["rl_victim"], kind="victim")))
     if "victim_worst_ns" in want:
         out["victim_worst_ns"] = ((zeros, zeros) if idle else
-                                  (ev(ex["qw_victim_worst"]), ev(ex["rl_victim_worst"])))
+                                  (ev(ex["qw_victim_worst"]), rlsum.owner_loss_emax(v, shape)))
     if want & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
         tax_qw, tax_rl = ev(ex["tax_qw"]), ev(ex["tax_rl"])
         extra_rl = ev(ex["extra_rl"])

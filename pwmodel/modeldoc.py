@@ -17,7 +17,7 @@ from typing import Callable
 import sympy as sp
 
 from pwmodel import params as P
-from pwmodel.models import coherence, contention
+from pwmodel.models import coherence, contention, rlsum
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import symbols as X
@@ -124,8 +124,9 @@ Victims are defined once, the same way in the formulas and in the simulator: the
 of a dirty target is, under QW, its kworker's time on the CPU from its start to its end (irq,
 two switches, its spin on the lru_lock, the drain) and, under RL, the owner's spin during the
 remote hold plus its refetch. The *victim mean* is the mean over the dirty targets of a call;
-the *victim worst* is the largest interruption over the targets of a call (under QW the last
-kworker in the lru_lock queue).
+the *victim worst* is the largest interruption over the targets of a call, averaged over the
+calls (under QW the last kworker in the lru_lock queue; under RL `rlsum.owner_loss_emax`, the
+expected largest owner loss over the D targets).
 """
 
 
@@ -209,7 +210,12 @@ def fanout_part() -> str:
          "and refetch)", "fanout.rl_owner_loss_expr", lambda: F.rl_owner_loss_expr(sp.Symbol("c"))),
         ("RL victim: the mean over the dirty targets (their pair classes)",
          "fanout.rl_victim_mean_expr", F.rl_victim_mean_expr),
-        ("RL victim, worst case", "fanout.rl_victim_worst_expr", F.rl_victim_worst_expr),
+        ("RL owner loss, supremum (a local op arriving as the farthest requester takes the "
+         "lock; the victim worst is the expected largest loss over the targets)",
+         "fanout.rl_victim_worst_expr", F.rl_victim_worst_expr),
+        ("RL owner loss, CDF at $x$ for a requester $c$ away (the victim worst integrates "
+         "$1 - G(x)^D$, $G$ this CDF averaged over the pair classes)", "rlsum.owner_loss_cdf_expr",
+         lambda: rlsum.owner_loss_cdf_expr(sp.Symbol("x"), sp.Symbol("c"))),
         ("CPU time of one QW fan-out, all CPUs", "fanout.qw_cpu_expr", F.qw_cpu_expr),
         ("CPU time of one RL fan-out, all CPUs", "fanout.rl_cpu_expr", F.rl_cpu_expr),
     ]

@@ -237,7 +237,10 @@ def rl_victim_ccdf_expr(x: sp.Expr = X.loss_ns) -> sp.Expr:
 
 
 def rl_victim_worst_expr() -> sp.Expr:
-    """Worst ns: a local op arrives just as the farthest requester takes the lock."""
+    """Supremum of the owner loss: a local op arrives just as the farthest requester takes
+    the lock. The evaluated victim worst is the expectation over calls of the largest loss
+    over the D targets (:func:`pwmodel.models.rlsum.owner_loss_emax`), which approaches
+    this at high local rates and many targets."""
     return coherence.remote_hold_expr(X.c2c_max_ns) + coherence.owner_refetch_expr(X.c2c_max_ns)
 
 

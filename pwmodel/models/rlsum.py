@@ -17,15 +17,18 @@ Rule: exact for D <= D_EXACT, normal above.
 * Exact (D <= D_EXACT): the law of sum_i c-terms is built by a recursion over
   the pair classes, P_c[j, x] = sum_k C(n_c, k) P_{c-1}[j - k, x - k v_c]
   (k of the n_c CPUs of class c, each adding v_c = (lines of S_R + l_check) c),
-  on a grid (atoms split linearly between neighbouring nodes, so the mean is
-  kept), divided by C(N, j); the D-fold owner-wait sum is the D-th power of
-  one wait's characteristic function on the same grid (FFT), convolved in.
+  on a grid of GRID nodes (atoms split linearly between neighbouring nodes, so
+  the mean is kept; carried as discrete Fourier transforms, so each step is a
+  product), divided by C(N, j); the D-fold owner-wait sum is the D-th power of
+  one wait's transform on the same grid, multiplied in.
   A fractional D (stochastic rounding) mixes the laws at floor(D) and ceil(D).
 * Normal (D > D_EXACT): mean rl_mean_expr, variance D Var(W) + D l^2 Var(c)
   (N - D) / (N - 1), the finite-population correction of drawing D distinct
-  CPUs (fanout.rl_quantile_expr). Against the simulator with D fixed it is
-  within 1.1 % at D = 32 on the bundled machines and overshoots by 7-12 % at
-  D = 1..4 (few classes: the sum is discrete), hence the exact part.
+  CPUs (fanout.rl_quantile_expr). The switch: against the exact law the normal
+  p99 overshoots by 6-18 % at D = 2, 2-5.4 % at D = 8..9 and 1-2.3 % at D = 16
+  on the bundled machines (few pair classes: the sum is discrete), so D_EXACT
+  = 16 keeps the normal's error below half the 5 % tail tolerance where it is
+  used; against the simulator it is within 1.1 % at D = 32.
 
 Sources: mm/swap.c __lru_add_drain_all() of the seed patch (pw_lock on each
 CPU's lock, drain, unlock, in CPU order); docs/validity.md.
@@ -128,30 +131,29 @@ def exact_quantile(q: float, v, d: np.ndarray) -> np.ndarray:
         wait_on = (rho > 0) & (sl > 0)
     span = d_hi * (val.max(axis=1) + np.where(wait_on, sl, 0.0))
     delta = np.where(span > 0, span / (GRID - 1), 1.0)                        # ns per node
-    # P[j, x]: weight of choosing j CPUs so far with value x (grid), classes one by one
-    P = np.zeros((k, jmax + 1, GRID))
-    P[:, 0, 0] = 1.0
+    # P[j](omega): transform of the weight of choosing j CPUs so far with value x (grid,
+    # each atom split linearly between its two nodes), classes one by one; a class adding
+    # k CPUs multiplies by C(n_c, k) times the transform of the split atom at k v_c
+    m = 2 * GRID
+    omega = 2 * np.pi * np.arange(m // 2 + 1) / m
+    P = np.zeros((k, jmax + 1, omega.size), dtype=complex)
+    P[:, 0, :] = 1.0
     for c in range(MAX_CLASSES):
         if not n_c[:, c].any():
             continue
-        new = P.copy()                                 # k = 0 term
+        new = P.copy()                                   # k = 0 term
         for kk in range(1, jmax + 1):
             comb = special.comb(n_c[:, c], kk)               # 0 where the class has < kk CPUs
             if not comb.any():
                 break
-            shift = kk * val[:, c] / delta                # fractional node shift per case
-            i0 = np.floor(shift).astype(np.intp)
+            shift = kk * val[:, c] / delta                   # fractional node position
+            i0 = np.floor(shift)
             fr = shift - i0
-            src = P[:, :jmax + 1 - kk, :]
-            idx = np.arange(GRID)[None, :] - i0[:, None]           # node x takes x - shift
-            at = np.broadcast_to(np.clip(idx, 0, GRID - 1)[:, None, :], src.shape)
-            at1 = np.broadcast_to(np.clip(idx - 1, 0, GRID - 1)[:, None, :], src.shape)
-            lo = np.where((idx >= 0)[:, None, :], np.take_along_axis(src, at, 2), 0.0)
-            hi = np.where((idx >= 1)[:, None, :], np.take_along_axis(src, at1, 2), 0.0)
-            new[:, kk:, :] += comb[:, None, None] * ((1 - fr)[:, None, None] * lo + fr[:, None, None] * hi)
+            atom = np.exp(-1j * omega[None, :] * i0[:, None]) * (
+                (1 - fr)[:, None] + fr[:, None] * np.exp(-1j * omega)[None, :])
+            new[:, kk:, :] += (comb[:, None] * atom)[:, None, :] * P[:, :jmax + 1 - kk, :]
         P = new
     # the owner waits: one wait's law on the grid, its D-th power by FFT
-    m = 2 * GRID
     w1 = np.zeros((k, GRID))
     w1[:, 0] = 1.0 - np.where(wait_on, rho, 0.0)
     sub = 32                                            # sub-atoms of U(0, S_L)
@@ -165,7 +167,7 @@ def exact_quantile(q: float, v, d: np.ndarray) -> np.ndarray:
     cdfs = []
     for j_arr in (d_lo, d_hi):
         pm = P[np.arange(k), j_arr, :] / special.comb(n_tot, j_arr)[:, None]
-        conv = np.fft.irfft(np.fft.rfft(pm, m, axis=1) * fw ** j_arr[:, None], m, axis=1)[:, :GRID]
+        conv = np.fft.irfft(pm * fw ** j_arr[:, None], m, axis=1)[:, :GRID + 1]
         cdfs.append(np.cumsum(np.maximum(conv, 0.0), axis=1))
     cdf = (1 - frac)[:, None] * cdfs[0] + frac[:, None] * cdfs[1]
     cdf = cdf / cdf[:, -1:]
@@ -205,3 +207,87 @@ def _quantile_expr(q: float) -> sp.Expr:
 
 def _names() -> list[str]:
     return [n for fn, names in _fns().values() for n in names]
+
+
+# ---- the worst owner loss over the dirty targets of a call -------------------------------
+def owner_loss_cdf_expr(x: sp.Expr, c2c: sp.Expr) -> sp.Expr:
+    """P(owner loss <= x) for a busy owner ``c2c`` away from the requester: with T1 ~
+    Exp(lambda') its next attempt, S = S_R(c2c), r its refetch and p = lambda' / (lambda' +
+    lambda_R): the loss is S - T1 + r when T1 < S (spin, then the refetch), else r with
+    probability p (its next op before the next drain) or 0, so
+    F(x) = e^{-lambda' S} (1 - p) on [0, r), e^{-lambda' (S + r - x)} on [r, S + r), 1 above."""
+    from pwmodel.models import contention
+    s = coherence.remote_hold_expr(c2c)
+    r = coherence.owner_refetch_expr(c2c)
+    lo = contention.owner_rate_expr()
+    lr = S["remote_rate_hz"] * sp.Float(1e-9)
+    p = lo / (lo + lr)
+    return sp.Piecewise((0, x < 0), (sp.exp(-lo * s) * (1 - p), x < r),
+                        (sp.exp(-lo * (s + r - x)), x < s + r), (1, True))
+
+
+@functools.lru_cache(maxsize=None)
+def _loss_fns():
+    from pwmodel.models import _lambdify
+    from pwmodel.models.symbols import EXTRA
+    from pwmodel.params import SYMBOLS
+    x, c = sp.Symbol("x_ns"), sp.Symbol("c2c_ns_")
+    exprs = {"cdf": owner_loss_cdf_expr(x, c), "hold": coherence.remote_hold_expr(c),
+             "refetch": coherence.owner_refetch_expr(c)}
+    out = {}
+    for key, e in exprs.items():
+        names = tuple(sorted(str(s) for s in e.free_symbols if str(s) not in ("x_ns", "c2c_ns_")))
+        syms = [x, c] + [SYMBOLS.get(n) or EXTRA[n] for n in names]
+        out[key] = (_lambdify(syms, e), names)
+    return out
+
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
+
+
+def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
+    """Victim worst under RL: E[max over the D dirty targets of the owner loss] in ns,
+    int_0^inf (1 - G(x)^D) dx with G = sum_c p_c F_c (each target's pair class drawn with
+    the shares pair_n_c / N; :func:`owner_loss_cdf_expr`), Gauss-Legendre between the
+    breakpoints r_c and S_c + r_c; fractional D linear between floor and ceil; 0 for an
+    owner without local operations."""
+    from pwmodel.models import fanout as F, numeric
+    fns = _loss_fns()
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        d = np.broadcast_to(numeric(F.dirty_expr, v), shape).ravel()
+    n = np.broadcast_to(np.asarray(v["n_cpus"], dtype=float), shape).ravel()
+    k = d.size
+    live = [i for i in range(MAX_CLASSES) if np.any(np.asarray(v[f"pair_n_{i}"]) > 0)]
+    cs = [np.broadcast_to(np.asarray(v[f"pair_c2c_{i}_ns"], dtype=float), shape).ravel()
+          for i in live]
+    ps = [np.broadcast_to(np.asarray(v[f"pair_n_{i}"], dtype=float), shape).ravel() / n
+          for i in live]
+
+    def call(key, x, c):
+        fn, names = fns[key]
+        args = [np.broadcast_to(np.asarray(v[nm], dtype=float), shape).ravel()[:, None]
+                if np.ndim(v[nm]) else np.asarray(v[nm], dtype=float) for nm in names]
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return np.asarray(fn(x, c, *args), dtype=float)
+
+    brk = [np.zeros((k, 1))]
+    for c in cs:
+        r = np.broadcast_to(call("refetch", 0.0, c[:, None]), (k, 1))
+        s = np.broadcast_to(call("hold", 0.0, c[:, None]), (k, 1))
+        brk += [r, s + r]
+    b = np.sort(np.concatenate(brk, axis=1), axis=1)                  # (k, 2C+1)
+    lo, hi = b[:, :-1], b[:, 1:]
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    x = (mid[:, :, None] + half[:, :, None] * _GL_X).reshape(k, -1)     # nodes
+    w = (half[:, :, None] * _GL_W).reshape(k, -1)
+    g = np.zeros(x.shape)
+    for c, p in zip(cs, ps):
+        g += p[:, None] * np.broadcast_to(call("cdf", x, c[:, None]), x.shape)
+    g = np.clip(g, 0.0, 1.0)
+    d = np.maximum(d, 1.0)               # the calls with a target: at least one
+    d_lo, d_hi = np.floor(d), np.ceil(d)
+    e_lo = (w * (1 - g ** d_lo[:, None])).sum(axis=1)
+    e_hi = (w * (1 - g ** d_hi[:, None])).sum(axis=1)
+    out = np.where(d_hi > d_lo, (d_hi - d) * e_lo + (d - d_lo) * e_hi, e_lo)
+    off = np.broadcast_to(np.asarray(v["local_rate_hz"], dtype=float), shape).ravel() <= 0
+    return np.where(off, 0.0, out).reshape(shape)
