@@ -66,3 +66,8 @@ def test_victim_worst_is_the_expected_largest_over_the_targets_of_a_call(rate, n
     # loss (at low rates far below the supremum S_R + r: 516 vs 1875 ns at N = 8)
     for strategy in ("QW", "RL"):
         _ok("busy_other", rate, n, strategy, ("victim_worst_ns",), reps=400)
+
+
+def test_idle_owner_pays_no_refetch():
+    # an idle target runs no task: no local op follows the drain, in the simulator too
+    _ok("idle", "low", 64, "RL", ("cpu_time_ns",), reps=300)

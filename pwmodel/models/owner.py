@@ -7,9 +7,9 @@ operation rate is zero,
     lambda_L(owner) = 0    (idle target),    lambda_L(owner) = local_rate_hz    otherwise,
 
 which removes the RL requester's wait for the owner's critical section
-(``contention.remote_wait_expr``, its variance) and the owner's spin during a
-remote hold (``contention.owner_spin_expr`` in ``fanout.rl_cpu_expr``; the refetch
-there does not depend on the rate), and there is no victim task to interrupt (the
+(``contention.remote_wait_expr``, its variance), the owner's spin during a
+remote hold and its refetch (``fanout.rl_owner_loss_expr`` in ``fanout.rl_cpu_expr``:
+no local op follows the drain), and there is no victim task to interrupt (the
 victim metrics are 0 for both strategies). The
 fast-path columns keep ``local_rate_hz``: the tax is paid by the CPUs that do
 run the local operations, not by the idle target.

@@ -255,6 +255,7 @@ def simulate_block(p: Plan, seed: int, block: int, r: int | None = None) -> dict
         t1 = rng.exponential(think, (r, n))
         p_local = 1.0 / (1.0 + p.remote_hz * 1e-9 * think)          # next op before next drain
         nxt = (t1 < s_r) | (rng.random((r, n)) < p_local)
+        nxt &= not p.idle          # an idle owner issues no local op: no refetch either
         own_spin = np.where(p.idle, 0.0, np.maximum(s_r - t1, 0.0))
     else:
         nxt = np.zeros((r, n), dtype=bool)
