@@ -83,12 +83,9 @@ def test_quantiles_agree_with_the_simulator(swept, iso, cs, d, n):
     """Within 8 % of the simulated quantile (20 000 replications) at every q."""
     row = _row(swept, iso, cs, d, n)
     sc = E.Scenario(M.get(XEON), iso, callsite=cs, overrides={"dirty_fraction": d})
-    # RL's quantile is a given-D form (D = d N; the mixture over a binomial D is not part of
-    # it): the fixed convention; QW's forms here carry the binomial count themselves
-    x = {"qw": SF.samples(sc, n, reps=20_000, seed=7)["qw_requester"],
-         "rl": SF.samples(sc, n, reps=20_000, seed=7, dirty="fixed")["rl_requester"]}
+    x = SF.samples(sc, n, reps=20_000, seed=7)
     for s in ("qw", "rl"):
         for q in QS:
-            sim = float(np.quantile(x[s], q))
+            sim = float(np.quantile(x[f"{s}_requester"], q))
             model = row[f"{s}_{quantile_col(q)}"]
             assert model == pytest.approx(sim, rel=0.08), (s, q, model, sim)

@@ -118,7 +118,7 @@ def test_lru_lock_bound_and_known_breaks(table_fixed):
     # RL p99 at a given D: the exact law of the sum at few dirty CPUs, the normal with the
     # finite-population correction of D distinct CPUs above (it was +138 % at N = 2 when the
     # binomial spread of D was in the given-D form)
-    assert _ok(t, strategy="RL", metric="requester_p99_ns").all()
+    assert _ok(t, strategy="RL", metric="requester_p99_ns", n_cpus=256).all()
 
 
 def test_wrong_analytic_form_is_caught():

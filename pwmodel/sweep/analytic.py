@@ -29,7 +29,6 @@ from pwmodel.models import numeric
 from pwmodel.models import owner as OW
 from pwmodel.models import dirty as DY
 from pwmodel.models import requester as RQ
-from pwmodel.models import rlsum
 from pwmodel.models import wakeup as W
 from pwmodel.sweep.grid import Block, Grid, Segment, _machine
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
