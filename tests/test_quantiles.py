@@ -61,7 +61,11 @@ def test_quantiles_below_the_no_drain_share_are_the_no_drain_cost(swept):
         base = _no_drain_ns(iso, cs, d, n)
         for s in ("qw", "rl"):
             qs = [row[f"{s}_{quantile_col(q)}"] for q in QS]
-            assert qs == sorted(qs), (iso, cs, d, n, s, qs)           # a quantile grows with q
+            # a quantile grows with q; two levels on one point mass of the lock bound may
+            # come one from the mixture over D and one from the closed form (the switch
+            # rule of models/dirty.py), whose arithmetic differs in the last ~1e-9
+            for lo_q, hi_q in zip(qs, qs[1:]):
+                assert hi_q >= lo_q * (1 - 1e-8), (iso, cs, d, n, s, qs)
             assert qs[2] == row[f"{s}_requester_p99_ns"]              # the same form at 0.99
             for q, x in zip(QS, qs):
                 if 1 - d * n >= q:                                    # P(no drain) >= q
