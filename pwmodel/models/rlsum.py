@@ -257,7 +257,9 @@ def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
         d = np.broadcast_to(numeric(F.dirty_expr, v), shape).ravel()
     n = np.broadcast_to(np.asarray(v["n_cpus"], dtype=float), shape).ravel()
     k = d.size
-    live = [i for i in range(MAX_CLASSES) if np.any(np.asarray(v[f"pair_n_{i}"]) > 0)]
+    # every class, whatever the batch holds: a point's quadrature (its breakpoints and the
+    # length of its sums) must not depend on the other points evaluated with it
+    live = range(MAX_CLASSES)
     cs = [np.broadcast_to(np.asarray(v[f"pair_c2c_{i}_ns"], dtype=float), shape).ravel()
           for i in live]
     ps = [np.broadcast_to(np.asarray(v[f"pair_n_{i}"], dtype=float), shape).ravel() / n
@@ -271,10 +273,11 @@ def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
             return np.asarray(fn(x, c, *args), dtype=float)
 
     brk = [np.zeros((k, 1))]
-    for c in cs:
+    for c, p in zip(cs, ps):
         r = np.broadcast_to(call("refetch", 0.0, c[:, None]), (k, 1))
         s = np.broadcast_to(call("hold", 0.0, c[:, None]), (k, 1))
-        brk += [r, s + r]
+        dead = (p <= 0)[:, None]         # a class without CPUs: zero-width intervals at 0
+        brk += [np.where(dead, 0.0, r), np.where(dead, 0.0, s + r)]
     b = np.sort(np.concatenate(brk, axis=1), axis=1)                  # (k, 2C+1)
     lo, hi = b[:, :-1], b[:, 1:]
     mid, half = (lo + hi) / 2, (hi - lo) / 2
@@ -282,7 +285,7 @@ def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
     w = (half[:, :, None] * _GL_W).reshape(k, -1)
     g = np.zeros(x.shape)
     for c, p in zip(cs, ps):
-        g += p[:, None] * np.broadcast_to(call("cdf", x, c[:, None]), x.shape)
+        g += np.where(p[:, None] > 0, p[:, None] * np.broadcast_to(call("cdf", x, c[:, None]), x.shape), 0.0)
     g = np.clip(g, 0.0, 1.0)
     d = np.maximum(d, 1.0)               # the calls with a target: at least one
     d_lo, d_hi = np.floor(d), np.ceil(d)
