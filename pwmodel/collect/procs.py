@@ -64,6 +64,15 @@ class Helpers:
                 os.killpg(p.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 p.wait(timeout=5)
+        # the leader's exit does not mean its group's children are gone: a killed child
+        # still has to be scheduled to exit (a SCHED_IDLE busy loop on a loaded CPU can take
+        # a while); wait until no live (non-zombie) member of any group remains
+        deadline = time.monotonic() + 10.0
+        groups = {p.pid for p in self.procs}
+        while groups and time.monotonic() < deadline:
+            groups = {g for g in groups if _group_alive(g)}
+            if groups:
+                time.sleep(0.01)
 
     def __exit__(self, *exc) -> None:
         try:
@@ -71,6 +80,22 @@ class Helpers:
         finally:
             for sig, old in self._old.items():
                 signal.signal(sig, old)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies, already dead, do not count)."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()   # after "pid (comm) ": state ppid pgrp
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def read_lines(proc: subprocess.Popen, deadline: float) -> Iterator[str]:
