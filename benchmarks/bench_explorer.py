@@ -18,34 +18,24 @@ change. Needs /usr/bin/chromium (Debian ``chromium``) and playwright.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+import _sidebyside as SBS
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_DEFAULT = "f4fdd80"     # main before the explorer kept unchanged results (9158a42)
 TEST = "tests/test_notebook_browser.py"
 
 
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return f"load average {os.getloadavg()}"
-
-
 def _unpack(rev: str, dest: Path) -> None:
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pwmodel", "data",
-                           "notebooks", "pyproject.toml"], check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(dest, filter="data")
+    SBS.unpack(rev, dest, ("pwmodel", "data", "notebooks", "pyproject.toml"))
     (dest / "tests").mkdir(exist_ok=True)
     for f in ("test_notebook_browser.py", "nbrun.py"):
         if (ROOT / "tests" / f).exists():
@@ -66,16 +56,14 @@ def _run(tree: Path, out: Path) -> dict[str, float] | str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--old", default=OLD_DEFAULT, help="git revision of the old path")
-    ap.add_argument("--rounds", type=int, default=2, help="interleaved runs per tree")
-    ap.add_argument("--no-old", action="store_true", help="this tree only")
+    SBS.add_old_options(ap, OLD_DEFAULT)
     a = ap.parse_args()
-    print(f"uptime before: {_uptime()}")
+    print(f"uptime before: {SBS.uptime()}")
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"new": ROOT}
         if not a.no_old:
             _unpack(a.old, Path(tmp) / "old")
-            trees["old"] = Path(tmp) / "old"
+            trees["old"] = Path(tmp) / "old"   # with the browser test copied in (_unpack)
         res: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
         errors: dict[str, str] = {}
         for _ in range(a.rounds):
@@ -97,7 +85,7 @@ def main() -> None:
         print(line)
     for t, e in errors.items():
         print(f"  {t} tree: {e}")
-    print(f"\nuptime after: {_uptime()}")
+    print(f"\nuptime after: {SBS.uptime()}")
 
 
 if __name__ == "__main__":

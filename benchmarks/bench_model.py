@@ -27,10 +27,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
-import io
 from pathlib import Path
+
+import _sidebyside as SBS
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_DEFAULT = "caf727a"     # main before the generated-code path of this benchmark
@@ -116,13 +116,6 @@ print(json.dumps(out))
 '''
 
 
-def _unpack(rev: str, dest: Path) -> None:
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pwmodel", "data"],
-                          check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(dest, filter="data")
-
-
 def _probe(tree: Path, what: str, points: int, reps: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     r = subprocess.run([sys.executable, "-c", PROBE, what, str(points), str(reps)], cwd=tree,
@@ -132,27 +125,15 @@ def _probe(tree: Path, what: str, points: int, reps: int) -> dict[str, float]:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return f"load average {os.getloadavg()}"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--old", default=OLD_DEFAULT, help="git revision of the old path")
+    SBS.add_old_options(ap, OLD_DEFAULT)
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds per tree")
-    ap.add_argument("--no-old", action="store_true", help="this tree only")
     a = ap.parse_args()
-    print(f"uptime before: {_uptime()}")
+    print(f"uptime before: {SBS.uptime()}")
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"new": ROOT}
-        if not a.no_old:
-            _unpack(a.old, Path(tmp))
-            trees["old"] = Path(tmp)
+        trees = SBS.trees(a, tmp)
         res: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
         for what in ("arrays", "evaluate"):
             for _ in range(a.rounds):
@@ -178,7 +159,7 @@ def main() -> None:
         if k in old:
             line += f"   old {old[k]:8.1f} ms   new/old {new_v / old[k]:6.3f}"
         print(line)
-    print(f"\nuptime after: {_uptime()}")
+    print(f"\nuptime after: {SBS.uptime()}")
 
 
 if __name__ == "__main__":
