@@ -101,7 +101,7 @@ DESCRIPTION = {
     "fixed": "D = d N: the mean dirty count in the closed forms (pwmodel.models.fanout)",
 }
 TAIL_MASS = 1e-12           # probability mass of D dropped by the truncation
-MEAN_TOL, TAIL_TOL = 0.02, 0.05   # the validation tolerances (pwmodel.simulate.validate)
+MEAN_TOL, TAIL_TOL = 0.02, 0.05   # relative: the tolerances of the validation (docs/validity.md), used there too
 SWITCH = 0.1                # closed form where the coarse check is within SWITCH x tolerance
 EXACT_SUPPORT = 64          # supports up to this many points: the exact mixture, no check
 COARSE_NODES = 7

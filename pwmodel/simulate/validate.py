@@ -38,6 +38,7 @@ from pwmodel import machine as M
 from pwmodel.errors import PwmodelError
 from pwmodel.evaluate import Scenario
 from pwmodel.models import callsite as CS
+from pwmodel.models.dirty import MEAN_TOL, TAIL_TOL   # the tolerances the dirty-count switch also uses
 from pwmodel.models import wakeup as W
 
 RATES = {  # rate level -> overrides
@@ -165,8 +166,8 @@ def _verdicts(a: np.ndarray, s: np.ndarray, lo: np.ndarray, hi: np.ndarray, is_m
     return rel, ok
 
 
-def compare(analytic: pl.DataFrame, simulated: pl.DataFrame, mean_tol: float = 0.02,
-            tail_tol: float = 0.05, strategies: Sequence[str] = STRATEGIES) -> pl.DataFrame:
+def compare(analytic: pl.DataFrame, simulated: pl.DataFrame, mean_tol: float = MEAN_TOL,
+            tail_tol: float = TAIL_TOL, strategies: Sequence[str] = STRATEGIES) -> pl.DataFrame:
     """Long rows for one condition's CPU counts: (n_cpus, strategy, metric) with both values,
     the CI, the status and a verdict. Frames: one row per (n_cpus, strategy), the analytic
     one with the metric columns, the simulated one with them and their ``*_lo_ns``/``*_hi_ns``."""
@@ -255,7 +256,7 @@ def _default_analytic(sc: Scenario, ns: Sequence[int]) -> pl.DataFrame:
 
 def run(grid: Sequence[tuple[Scenario, str, tuple[int, ...]]] | None = None, reps: int = 2000,
         seed: int = 0, dirty: str | Sequence[str] = "binomial", analytic: Analytic | None = None,
-        workers: int = 1, mean_tol: float = 0.02, tail_tol: float = 0.05,
+        workers: int = 1, mean_tol: float = MEAN_TOL, tail_tol: float = TAIL_TOL,
         strategies: Sequence[str] = STRATEGIES,
         progress: Callable[[dict], None] | None = None,
         cache: dict | None = None) -> pl.DataFrame:
