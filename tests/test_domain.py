@@ -124,3 +124,18 @@ def test_decide_json_and_text_carry_the_flags(capsys):
     text = capsys.readouterr().out
     line = next(x for x in text.splitlines() if x.split()[:1] == [str(r["n_cpus"])])
     assert DOM.MARK in line and "outside the validated domain" in text
+
+
+def test_report_marks_a_crossover_resting_on_disagreeing_forms(monkeypatch):
+    """Q2's N* cells (and the ends of its interval) carry the ASCII mark exactly when either
+    strategy's mean requester latency disagrees at the grid points N* rests on."""
+    from pwmodel.report import cover, results as R
+    t = _synthetic_table({("low", 64, "RL")})
+    d = DOM.for_scenario(_sc(**LOW), t)
+    monkeypatch.setattr(cover.DOM, "for_scenario", lambda sc, tab=None: d)
+    cfg = R.Config(machines=(XEON.name,))
+    assert cover._xo_mark(XEON.name, "nohz_other", cfg, (64.0,)) == DOM.ASCII_MARK
+    assert cover._xo_mark(XEON.name, "nohz_other", cfg, (100.0,)) == DOM.ASCII_MARK  # 64 .. 256
+    assert cover._xo_mark(XEON.name, "nohz_other", cfg, (4.0,)) == ""
+    # no crossover inside the modelled range: nothing to flag
+    assert cover._xo_mark(XEON.name, "nohz_other", cfg, (float("inf"), float("nan"))) == ""

@@ -105,7 +105,18 @@ def _xo_cell(rec: Recorder, mname: str, iso: str, cfg: R.Config, flags: list[str
     if math.isfinite(x) and (below, above) != ("RL", "QW"):
         flags.append(f"{mname} {iso}: {below} below, {above} above")
         s += "*"
-    return s
+    return s + _xo_mark(mname, iso, cfg, (x,))
+
+
+def _xo_mark(mname: str, iso: str, cfg: R.Config, at: tuple[float, ...]) -> str:
+    """ASCII mark when N* rests on forms outside the validated domain: both strategies' mean
+    requester latency at each finite crossover in `at` (as decide's json `validated`)."""
+    pts = [x for x in at if math.isfinite(x) and x <= fmt.N_MAX]
+    if not pts:
+        return ""
+    dom = DOM.for_scenario(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides))
+    ok = all(dom.check(s, "requester_mean_ns", x).validated for x in pts for s in ("QW", "RL"))
+    return "" if ok else DOM.ASCII_MARK
 
 
 def _xo_end(rec: Recorder, fn, args: tuple, x: float) -> str:
@@ -132,9 +143,13 @@ def _headline_intervals(rec: Recorder, cfg: R.Config) -> list[str]:
     for k in keys:
         b = R.crossover_band(*k)
         rows.append([rec.name(k[0][:22]), _xo_cell(rec, k[0], iso, cfg, []),
-                     _xo_end(rec, R.crossover_low, k, b.low),
-                     _xo_end(rec, R.crossover_high, k, b.high), b.dominant or "-"])
+                     _xo_end(rec, R.crossover_low, k, b.low)
+                     + _xo_mark(k[0], iso, cfg, (b.low,)),
+                     _xo_end(rec, R.crossover_high, k, b.high)
+                     + _xo_mark(k[0], iso, cfg, (b.high,)), b.dominant or "-"])
     out += table(["machine", "N*", "low", "high", "dominated by"], rows)
+    if any(c.endswith(DOM.ASCII_MARK) for r in rows for c in r[1:4]):
+        out += wrap(DOM.footnote([], ascii=True), "  ")
     return out
 
 
@@ -149,10 +164,17 @@ def q2(rec: Recorder, cfg: R.Config) -> list[str]:
                 "nohz_full CPU with neither fair server nor RT throttling starves the "
                 "kworker).")
     flags: list[str] = []
-    out += per_machine(rec, cfg.machines, "isolation", cfg.isolations,
-                        lambda iso, m: _xo_cell(rec, m, iso, cfg, flags))
+    cells: list[str] = []
+
+    def cell(iso: str, m: str) -> str:
+        cells.append(_xo_cell(rec, m, iso, cfg, flags))
+        return cells[-1]
+    out += per_machine(rec, cfg.machines, "isolation", cfg.isolations, cell)
     for f in flags:
         out += wrap(f"* {f}", "  ")
+    if any(c.endswith(DOM.ASCII_MARK) for c in cells):
+        out += wrap(DOM.footnote([], ascii=True) + ". N* rests on both strategies' mean "
+                    "requester latency at N*.", "  ")
     out += _headline_intervals(rec, cfg)
     m0 = _m(cfg)
     n0 = R.machine(m0).n_cpus
