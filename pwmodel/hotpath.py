@@ -37,9 +37,10 @@ def _load_diff(sc: E.Scenario, n_cpus: float, rate_hz: float) -> float:
 
 
 def max_local_rate_hz(sc: E.Scenario) -> float:
-    """Largest local rate the model admits: the owner's lock busy at most 99 % of the time."""
-    cs = sc.params()["local_cs_ns"]
-    return min(1e9, 0.99e9 / cs)
+    """Largest local rate the model admits (contention.max_local_rate_expr)."""
+    from pwmodel.models import contention, numeric
+    return float(numeric(contention.max_local_rate_expr(),
+                         {"local_cs_ns": sc.params()["local_cs_ns"]}))
 
 
 def crossover_local_rate(sc: E.Scenario, n_cpus: float) -> float:

@@ -42,6 +42,17 @@ from pwmodel.models import coherence
 from pwmodel.params import SYMBOLS as S
 
 
+OWNER_BUSY_MAX = 0.99   # largest owner utilisation lambda_L S_L the forms are used at
+
+
+def max_local_rate_expr() -> sp.Expr:
+    """Largest local_rate_hz (Hz) the model admits: the owner inside its section at most
+    OWNER_BUSY_MAX of the time (lambda_L S_L < 1 keeps the think time 1/lambda_L - S_L and
+    the attempt rate of :func:`owner_rate_expr` finite; at 0.99 the owner's attempt rate
+    outside its section is 100 lambda_L), and at most one operation per ns."""
+    return sp.Min(sp.Float(1e9), sp.Float(OWNER_BUSY_MAX * 1e9) / S["local_cs_ns"])
+
+
 def owner_rate_expr() -> sp.Expr:
     """The owner's attempt rate outside its local section, per ns: lambda_L / (1 - lambda_L S_L)."""
     ll = S["local_rate_hz"] * sp.Float(1e-9)
