@@ -138,3 +138,24 @@ def test_fixed_convention_is_the_closed_form_and_unknown_is_refused():
     assert a.equals(b)
     with pytest.raises(Exception, match="dirty-count convention"):
         E.Scenario(m, dirty_count="poisson")
+
+
+def test_the_numeric_law_is_the_documented_binomial():
+    """dirty._pmf and dirty.law (plain and seen from a dirty CPU) equal the SymPy law that
+    docs/model.md prints, at integer N where no truncation mass is dropped (small N)."""
+    import sympy as sp
+    from pwmodel.models import symbols as X
+    from pwmodel.params import SYMBOLS as S
+    e = DY.law_exprs()
+    for n, d in ((1, 0.3), (5, 0.5), (12, 0.07)):
+        at = {X.n_cpus: n, S["dirty_fraction"]: sp.Rational(str(d))}
+        ks = np.arange(n + 1)
+        want = np.array([float(e["pmf"].subs(at).subs(e["k"], int(j))) for j in ks])
+        assert np.allclose(DY._pmf(ks.astype(float), np.float64(n), np.float64(d)), want,
+                           rtol=1e-12, atol=1e-300)
+        k, w = DY.law(np.array([float(n)]), np.array([d]), biased=True)
+        want_v = {int(j): float(e["pmf_victim"].subs(at).subs(e["k"], int(j))) for j in range(1, n + 1)}
+        got_v = {int(a): b for a, b in zip(k[0], w[0]) if b > 0}
+        assert got_v.keys() <= want_v.keys()
+        assert all(abs(got_v[j] - want_v[j]) <= 1e-12 * max(want_v[j], 1e-300) + 1e-13 for j in got_v)
+        assert abs(sum(want_v.values()) - 1.0) < 1e-12

@@ -525,3 +525,21 @@ def normal_quantile(mean_expr: sp.Expr, q_expr: sp.Expr, q: float, closed: np.nd
         return _snap(x, np.where(live & ~pos, mu, np.nan), cdf, q)
 
     return _apply(closed, v, shape, rows_of, tol, False, compute, exact)
+
+
+def law_exprs() -> dict[str, sp.Expr]:
+    """The law of D and the averages over it as SymPy statements (docs/model.md renders
+    them; tests/test_dirty.py checks :func:`_pmf` and :func:`law` against ``pmf`` and
+    ``pmf_victim``). ``k`` is the dirty count, ``x`` the latency, ``q`` the quantile level;
+    ``g`` the given-D form (:func:`given`), ``F_W`` the wake-up CDF and ``a_k``, ``b_k`` the
+    two bounds of the given-D QW requester latency (module docstring)."""
+    n, d = X.n_cpus, S["dirty_fraction"]
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    x, q = sp.symbols("x q", positive=True)
+    g, fw, a, b = (sp.Function(s) for s in ("g", "F_W", "a", "b"))
+    pmf = sp.binomial(n, k) * d ** k * (1 - d) ** (n - k)
+    victim = sp.binomial(n - 1, k - 1) * d ** (k - 1) * (1 - d) ** (n - k)
+    return {"k": k, "pmf": pmf, "pmf_victim": victim,
+            "mean": sp.Sum(pmf * g(k), (k, 0, n)),
+            "quantile": sp.Eq(sp.Sum(pmf * sp.Heaviside(x - b(k)) * fw(x - a(k)) ** k,
+                                     (k, 0, n)), q)}
