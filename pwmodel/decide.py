@@ -33,7 +33,6 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 import sympy as sp
-from scipy import optimize
 
 from pwmodel import __version__
 from pwmodel import comparison as CMP
@@ -366,6 +365,7 @@ def crossover_rate(sc: Scenario, n_cpus: float) -> float:
         return 0.0
     if dhi < 0:
         return math.inf
+    from scipy import optimize
     x = optimize.brentq(lambda t: diff(math.exp(t)), math.log(lo), math.log(hi), xtol=1e-10)
     return math.exp(x)
 

@@ -40,15 +40,24 @@ All values in ns.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol, Sequence
 
 import numpy as np
-from scipy import integrate, optimize, stats
 
 from pwmodel.errors import PwmodelError
+
+
+def __getattr__(name: str) -> Any:
+    """scipy.stats, scipy.integrate and scipy.optimize on first use (importing scipy.stats
+    costs about a second, more than a whole evaluation needs)."""
+    if name in ("stats", "integrate", "optimize"):
+        import importlib
+        return importlib.import_module(f"scipy.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _CLOSED_EMAX = True   # closed-form order statistics for point/uniform mixtures (False: quadrature)
@@ -201,6 +210,8 @@ class Continuous:
         return x[np.isfinite(x)]
 
     def signature(self) -> tuple:
+        if isinstance(self.rv, Lognorm):
+            return (self.weight, self.kind, 0.0, 0.0, self.rv.signature())
         rv = (getattr(getattr(self.rv, "dist", None), "name", repr(self.rv)),
               tuple(float(a) for a in getattr(self.rv, "args", ())),
               tuple(sorted((k, float(v)) for k, v in getattr(self.rv, "kwds", {}).items())))
@@ -212,6 +223,7 @@ class Continuous:
     def to_scipy(self) -> Any:
         """This part in SciPy's new distribution infrastructure (``make_distribution``);
         None for distributions it cannot take (the tick-capped families)."""
+        from scipy import stats
         dist = getattr(self.rv, "dist", None)
         if not isinstance(dist, stats.rv_continuous) or dist.__module__.startswith("pwmodel"):
             return None
@@ -226,6 +238,85 @@ class Continuous:
         except (TypeError, ValueError, NotImplementedError):
             return None
         return X * scale + loc
+
+
+class Lognorm:
+    """``scipy.stats.lognorm(s=s, scale=scale)`` without importing scipy.stats: the cdf,
+    ppf, support, mean and variance by the very operations of SciPy's ``rv_continuous``
+    and ``lognorm_gen`` (``ndtr(log(x / scale) / s)``, ``exp(s ndtri(q)) scale``,
+    ``sqrt(exp(s^2)) scale``, ``exp(s^2) (exp(s^2) - 1) scale^2``; the same values bit for
+    bit, checked in the tests); anything else (samples, pdf, the ``dist`` object) from the
+    SciPy distribution itself, built on first use (and everything, where the shape or the
+    scale is not finite and > 0: SciPy's own answers there)."""
+
+    def __init__(self, s: float, scale: float) -> None:
+        s, scale = float(s), float(scale)
+        self.s, self.scale = s, scale
+        self.args: tuple = ()
+        self.kwds = {"s": s, "scale": scale}
+        if not (0 < s < math.inf and 0 < scale < math.inf):
+            for name in ("cdf", "ppf", "support", "mean", "var"):
+                setattr(self, name, getattr(self.frozen, name))
+
+    @functools.cached_property
+    def frozen(self) -> Any:
+        from scipy import stats
+        return stats.lognorm(s=self.s, scale=self.scale)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("s", "scale", "args", "kwds"):
+            raise AttributeError(name)
+        return getattr(self.frozen, name)
+
+    def __reduce__(self) -> tuple:
+        return (Lognorm, (self.s, self.scale))
+
+    def __repr__(self) -> str:
+        return f"Lognorm(s={self.s!r}, scale={self.scale!r})"
+
+    def signature(self) -> tuple:
+        """What :meth:`Continuous.signature` reads from a SciPy frozen lognorm."""
+        return ("lognorm", (), (("s", self.s), ("scale", self.scale)))
+
+    def cdf(self, x: Any) -> Any:
+        from scipy.special import ndtr
+        x = np.asarray(x)
+        y = np.asarray((x - np.asarray(0)) / np.asarray(self.scale),
+                       dtype=np.promote_types(x.dtype, np.float64))
+        inside = (0 < y) & (y < np.inf)
+        out = np.zeros(y.shape, y.dtype)
+        np.place(out, np.isnan(y), np.nan)
+        np.place(out, y >= np.inf, 1.0)
+        if np.any(inside):
+            np.place(out, inside, ndtr(np.log(y[inside]) / np.float64(self.s)))
+        return out[()] if out.ndim == 0 else out
+
+    def ppf(self, q: Any) -> Any:
+        from scipy.special import ndtri
+        q = np.asarray(q)
+        inside = (0 < q) & (q < 1)
+        out = np.full(inside.shape, np.nan)
+        np.place(out, q == 0, 0.0)
+        np.place(out, q == 1, np.inf)
+        if np.any(inside):
+            np.place(out, inside, np.exp(np.float64(self.s) * ndtri(q[inside]))
+                     * np.float64(self.scale) + 0)
+        return out[()] if out.ndim == 0 else out
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def _p(self) -> np.ndarray:
+        s = np.atleast_1d(np.float64(self.s))
+        return np.exp(s * s)
+
+    def mean(self) -> np.float64:
+        return (np.sqrt(self._p()) * np.atleast_1d(np.float64(self.scale)) + 0)[0]
+
+    def var(self) -> np.float64:
+        p = self._p()
+        scale = np.atleast_1d(np.float64(self.scale))
+        return (p * (p - 1) * scale * scale)[0]
 
 
 def point(x: float, weight: float = 1.0, label: str = "") -> Point:
@@ -396,6 +487,7 @@ class LatencyDist:
             return out if np.ndim(n) else float(out[0])
         # point masses and uniforms by quadrature: split at every breakpoint, so the steps
         # of F are integrated exactly
+        from scipy import integrate
         edges = [base] + sorted(p for p in self._breakpoints() if p > base)
         for i, k in enumerate(ns):
             f = (lambda x, k=k: 1.0 - float(self.cdf(x)) ** k)
@@ -474,6 +566,7 @@ class LatencyDist:
         F = np.clip(self.cdf(x + self.shift_ns), 0.0, 1.0)
         with np.errstate(divide="ignore"):
             log2_f = np.log2(F)
+        from scipy import integrate
         out = np.empty(ns.size)
         rows = max(1, _GRID_BLOCK // max(x.size, 1))      # rows per block: a few MB at most
         for lo in range(0, ns.size, rows):
@@ -495,6 +588,7 @@ class LatencyDist:
         """This distribution in SciPy's new infrastructure (``stats.Mixture`` of continuous
         parts and uniforms, shifted), or None when it has a point mass or a part that
         ``make_distribution`` cannot take (the tick-capped families)."""
+        from scipy import stats
         comps = []
         for c in self.components:       # the shift moves each part (a Mixture cannot be shifted)
             if isinstance(c, Uniform) and c.b > c.a:
@@ -513,6 +607,7 @@ class LatencyDist:
         :meth:`expected_max_ns`."""
         if len(self.components) != 1 or not isinstance(self.components[0], Continuous):
             raise PwmodelError("SciPy's order statistics need a single continuous part")
+        from scipy import stats
         x = self.components[0].to_scipy()
         if x is None:
             raise PwmodelError(f"{self.name or 'distribution'}: not expressible with "
@@ -619,5 +714,5 @@ def discretize(dist: LatencyDist, points: int = 1024, name: str | None = None) -
 
 __all__ = ["Part", "Point", "Uniform", "Continuous", "LatencyDist", "point", "uniform",
            "continuous", "from_scipy",
-           "EmpiricalDist", "empirical_dist", "discretize",
+           "EmpiricalDist", "empirical_dist", "discretize", "Lognorm",
            "stats", "optimize"]

@@ -156,17 +156,52 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
     key = (dist.signature(), what, q)
     have = _TABLES.get(key, np.empty(0))
     if have.size < k:
+        disk = _disk_name(dist, what, q)
+        if disk is not None and have.size == 0:
+            have = _disk_read(disk)
+    if have.size < k:
         grid = 2.0 ** (np.arange(have.size, k) / _PER_OCTAVE)
         if what == "emax":
             new = np.atleast_1d(np.asarray(dist.expected_max_ns(grid), dtype=float))
         else:
             new = np.atleast_1d(np.asarray(dist.quantile(q ** (1.0 / grid)), dtype=float))
         have = np.concatenate([have, new])
+        if disk is not None:
+            from pwmodel import diskcache
+            diskcache.write("tables", disk, have.astype("<f8").tobytes())
         if len(_TABLES) > 512:
             _TABLES.clear()
         _TABLES[key] = have
     grid = 2.0 ** (np.arange(k) / _PER_OCTAVE)
     return grid, have[:k]
+
+
+def _disk_name(dist: LatencyDist, what: str, q: float) -> str | None:
+    """The cache file of a table whose nodes are worth keeping between runs (pwmodel.diskcache):
+    E[max] of a mixture with a SciPy continuous part (each node a Simpson quadrature over
+    thousands of points); the name hashes the distribution's signature, the code that
+    computes it (pwmodel.dist) and the library versions. Each node is computed on its own
+    (one row of one Simpson call), so a stored prefix extended later equals a fresh table."""
+    if what != "emax" or type(dist) is not LatencyDist:
+        return None
+    from pwmodel.dist import Continuous, Lognorm
+    parts = [c for c in dist.components if isinstance(c, Continuous)]
+    if not parts or not all(isinstance(c.rv, Lognorm) or
+                            type(getattr(c.rv, "dist", None)).__module__.startswith("scipy.stats")
+                            for c in parts):
+        return None
+    import scipy
+    from pwmodel import diskcache
+    return diskcache.key(diskcache.source_hash("pwmodel.dist"), np.__version__, scipy.__version__,
+                         _PER_OCTAVE, dist.signature()) + ".f8"
+
+
+def _disk_read(name: str) -> np.ndarray:
+    from pwmodel import diskcache
+    data = diskcache.read("tables", name)
+    if not data or len(data) % 8:
+        return np.empty(0)
+    return np.frombuffer(data, dtype="<f8").astype(float)
 
 
 class _Where:

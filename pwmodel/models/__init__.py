@@ -10,6 +10,7 @@ order statistics of the wake-up distribution).
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Mapping
@@ -45,9 +46,141 @@ def _printer() -> object:
                          "allow_unknown_functions": True, "user_functions": {}})
 
 
+def fingerprint(expr: object) -> str:
+    """A digest of an expression's structure (or of a list of them), the same in every
+    process: each node hashed from its class and its arguments' digests, each atom from its
+    ``srepr``; shared subexpressions are hashed once, so this costs a small part of
+    ``srepr`` on the large, much-shared fan-out forms. Equal digests: equal expressions."""
+    memo: dict[int, tuple[object, bytes]] = {}
+
+    def dig(e: object) -> bytes:
+        got = memo.get(id(e))
+        if got is not None:
+            return got[1]
+        if isinstance(e, (list, tuple)):
+            body = b"seq(" + b",".join(dig(a) for a in e) + b")"
+        elif isinstance(e, sp.Basic) and not e.args:
+            body = sp.srepr(e).encode()
+        elif isinstance(e, sp.Basic):
+            t = type(e)
+            body = (f"{t.__module__}.{t.__qualname__}(".encode()
+                    + b",".join(dig(a) for a in e.args) + b")")
+        else:
+            body = repr((type(e).__qualname__, e)).encode()
+        out = hashlib.blake2b(body, digest_size=20).digest()
+        memo[id(e)] = (e, out)          # keeps e alive: its id is not reused meanwhile
+        return out
+    return dig(expr).hex()
+
+
+# generated code is stored as the printer's source plus where each global name comes from
+_CODE_TAG = "lambdify numpy, where-Piecewise, cse, erfc=scipy.special.erfc; v1"
+_NAME_HOMES = ("numpy", "scipy.special", "functools", "math", "builtins")
+
+
+def _code_name(syms: list, expr: object) -> str:
+    import scipy
+    from pwmodel import diskcache
+    return diskcache.key(_CODE_TAG, sp.__version__, np.__version__, scipy.__version__,
+                         diskcache.source_hash("pwmodel.models"),
+                         [str(s) for s in syms], fingerprint(expr)) + ".py"
+
+
+def _code_text(fn: Callable) -> str | None:
+    """The generated function's source with a first line naming the module of each global it
+    reads (None: a global from elsewhere; then it is not stored)."""
+    import builtins
+    import importlib
+    import inspect
+    import json
+    try:
+        src = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+    names: set[str] = set()
+    todo = [fn.__code__]
+    while todo:
+        c = todo.pop()
+        names.update(c.co_names)
+        todo.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    homes = {}
+    for n in sorted(names):
+        if n not in fn.__globals__:
+            if not hasattr(builtins, n):
+                return None
+            continue
+        obj = fn.__globals__[n]
+        home = next((m for m in _NAME_HOMES
+                     if getattr(importlib.import_module(m), n, None) is obj), None)
+        if home is None:
+            return None
+        homes[n] = home
+    return "# " + json.dumps({"function": fn.__name__, "globals": homes}) + "\n" + src
+
+
+def _code_load(text: str, n_args: int) -> Callable | None:
+    """The function of a stored :func:`_code_text` (None: not a usable entry)."""
+    import importlib
+    import json
+    try:
+        head, src = text.split("\n", 1)
+        meta = json.loads(head[2:])
+        ns = {n: getattr(importlib.import_module(m), n) for n, m in meta["globals"].items()
+              if m in _NAME_HOMES}
+        exec(compile(src, "<pwmodel generated code>", "exec"), ns)
+        fn = ns[meta["function"]]
+    except Exception:       # a damaged entry: generate the code again
+        return None
+    if not callable(fn) or getattr(fn, "__code__", None) is None or \
+            fn.__code__.co_argcount != n_args:
+        return None
+    return fn
+
+
 def _lambdify(syms: list, expr: object) -> Callable:
+    """``lambdify`` with common subexpressions and the where-printer; the generated source is
+    kept in the cache folder (:mod:`pwmodel.diskcache`, under ``code/``), named by a digest
+    of the expression (:func:`fingerprint`), the argument names, the model sources and the
+    library versions, so that a fresh process executes it instead of generating it again
+    (the same source, hence the same operations and values)."""
+    from pwmodel import diskcache
+    name = _code_name(syms, expr)
+    data = diskcache.read("code", name)
+    if data is not None:
+        fn = _code_load(data.decode("utf-8", "replace"), len(syms))
+        if fn is not None:
+            return fn
     from scipy.special import erfc        # the normal tail (models/lrulock.py)
-    return sp.lambdify(syms, expr, modules=[{"erfc": erfc}, "numpy"], cse=True, printer=_printer())
+    fn = sp.lambdify(syms, expr, modules=[{"erfc": erfc}, "numpy"], cse=True, printer=_printer())
+    text = _code_text(fn)
+    if text is not None:
+        diskcache.write("code", name, text.encode("utf-8"))
+    return fn
+
+
+def disk_memo(kind: str) -> Callable:
+    """Decorator: a function of one expression whose result is JSON data, kept in the cache
+    folder (under ``kind``) by the expression's :func:`fingerprint`, the function's name and
+    the model sources (for symbolic checks such as a ``simplify`` that a fresh process
+    would otherwise repeat)."""
+    def wrap(f: Callable) -> Callable:
+        @functools.wraps(f)
+        def run(expr: sp.Expr) -> object:
+            import json
+            from pwmodel import diskcache
+            name = diskcache.key(f.__module__, f.__qualname__, sp.__version__,
+                                 diskcache.source_hash("pwmodel.models"), fingerprint(expr)) + ".json"
+            data = diskcache.read(kind, name)
+            if data is not None:
+                try:
+                    return json.loads(data)["value"]
+                except (ValueError, KeyError, TypeError):
+                    pass
+            out = f(expr)
+            diskcache.write(kind, name, json.dumps({"value": out}).encode())
+            return out
+        return run
+    return wrap
 
 
 @functools.lru_cache(maxsize=512)

@@ -89,7 +89,7 @@ import sympy as sp
 from scipy import special
 
 from pwmodel.models import fanout as F
-from pwmodel.models import numeric
+from pwmodel.models import disk_memo, numeric
 from pwmodel.models import symbols as X
 from pwmodel.params import SYMBOLS as S
 
@@ -156,6 +156,7 @@ def _replace_nd(e: sp.Basic, memo: dict) -> sp.Basic:
 
 
 @functools.lru_cache(maxsize=256)
+@disk_memo("nonlinear")     # the simplify below costs more than a whole evaluation
 def depends_nonlinearly(expr: sp.Expr) -> bool:
     """Whether the given-D form is not linear in D (an order statistic or curvature)."""
     g = given(expr)

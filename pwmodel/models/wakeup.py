@@ -294,12 +294,11 @@ def wake_dist(isolation: str, preempt_model: str, ps: ParamSet) -> D.LatencyDist
     sigma = ps["wake_fast_sigma_fraction"] if isolation in BUSY else 0.0
     if sigma <= 0:
         return D.LatencyDist(w.components, w.shift_ns + m, name=f"queue->start {isolation}")
-    from scipy import stats
     mf = _num(fast_mean_expr(isolation), ps)
     comps = []
     for c in w.components:
         if c.kind == "point" and c.a == 0.0:
-            comps.append(D.continuous(stats.lognorm(s=sigma, scale=m), c.weight, "immediate (IPI + switch)"))
+            comps.append(D.continuous(D.Lognorm(s=sigma, scale=m), c.weight, "immediate (IPI + switch)"))
         elif c.kind == "uniform":
             comps.append(D.uniform(c.a + mf, c.b + mf, c.weight, c.label))
         else:

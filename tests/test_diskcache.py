@@ -1,0 +1,127 @@
+"""What the cache folder keeps between runs gives the numbers a fresh computation gives, to
+the last bit; a damaged entry is recomputed and an unwritable folder only costs time. And
+the lognormal of the wake-up path is SciPy's lognorm to the last bit without importing
+scipy.stats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from scipy import stats
+
+import pwmodel.models as PM
+from pwmodel import dist as D
+from pwmodel import evaluate as E
+from pwmodel.models import fanout as F
+from pwmodel.models import lrulock
+
+
+@pytest.mark.parametrize("s,scale", [(0.3, 1200.0), (0.05, 800.0), (1.7, 3.3), (0.25, 1234.5678)])
+def test_lognorm_is_scipy_lognorm_bit_for_bit(s: float, scale: float) -> None:
+    ours, theirs = D.Lognorm(s, scale), stats.lognorm(s=s, scale=scale)
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.lognormal(np.log(scale), 3 * s, 3000), rng.uniform(-5, 1e4, 300),
+                        [0.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 1e300]])
+    q = np.concatenate([rng.uniform(0, 1, 3000), np.logspace(-16, -1, 100),
+                        1 - np.logspace(-16, -1, 100), [0.0, 1.0, -0.1, 1.1, np.nan]])
+    for f, arg in (("cdf", x), ("ppf", q)):
+        for a in (arg, arg[:3000].reshape(60, 50)):
+            assert np.array_equal(getattr(ours, f)(a), getattr(theirs, f)(a), equal_nan=True), f
+        for v in arg[::301]:       # scalars: numpy scalars as SciPy returns them
+            got, want = getattr(ours, f)(v), getattr(theirs, f)(v)
+            assert type(got) is type(want) and (got == want or (np.isnan(got) and np.isnan(want)))
+    for f in ("mean", "var"):
+        got, want = getattr(ours, f)(), getattr(theirs, f)()
+        assert type(got) is type(want) and got == want, f
+    assert tuple(map(float, ours.support())) == tuple(map(float, theirs.support()))
+    # the same distribution to every table keyed by the signature, and to the simulator
+    assert D.continuous(ours).signature() == D.continuous(theirs).signature()
+    g1, g2 = np.random.default_rng(7), np.random.default_rng(7)
+    assert np.array_equal(ours.rvs(size=50, random_state=g1), theirs.rvs(size=50, random_state=g2))
+
+
+def test_lognorm_outside_its_parameter_range_answers_as_scipy() -> None:
+    for s, scale in ((0.0, 5.0), (0.5, 0.0), (-1.0, 2.0)):
+        ours, theirs = D.Lognorm(s, scale), stats.lognorm(s=s, scale=scale)
+        x = np.array([0.5, 3.0, 10.0])
+        assert np.array_equal(ours.cdf(x), theirs.cdf(x), equal_nan=True)
+        assert np.array_equal(ours.ppf(x / 20), theirs.ppf(x / 20), equal_nan=True)
+
+
+def _fresh_numeric(monkeypatch) -> None:
+    monkeypatch.setattr(PM, "_compile", PM._compile.__wrapped__)
+    monkeypatch.setattr(PM, "_compile_many", PM._compile_many.__wrapped__)
+
+
+def test_generated_code_is_stored_read_back_checked_and_optional(tmp_path, monkeypatch) -> None:
+    """A second process (here: the compile caches bypassed) executes the stored source and
+    gets the values bit for bit; a damaged entry is generated again, and an unwritable folder
+    gives the same values."""
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    _fresh_numeric(monkeypatch)
+    exprs = lrulock._derived_exprs()
+    rng = np.random.default_rng(2)
+    vals = {str(s): rng.uniform(0.01, 0.99, 500) for e in exprs for s in e.free_symbols}
+    vals["n_cpus"] = rng.integers(1, 2048, 500).astype(float)
+    calls = []
+    real = sp.lambdify
+    monkeypatch.setattr(sp, "lambdify", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = PM.numeric_many(exprs, vals)
+    one = PM.numeric(F.qw_victim_worst_expr(), {**vals, **{str(s): 0.5 for s in
+                                                           F.qw_victim_worst_expr().free_symbols
+                                                           if str(s) not in vals}})
+    files = sorted((tmp_path / "c" / "code").glob("*.py"))
+    assert len(calls) == 2 and len(files) == 2
+    again = PM.numeric_many(exprs, vals)                 # read back: no code generated
+    assert len(calls) == 2
+    for a, b in zip(first, again):
+        assert np.array_equal(a, b, equal_nan=True)
+    for damaged in ("", "# {}\n", "# not json\ndef f(:", "# " + '{"function": "f", "globals": {}}'
+                    + "\ndef f(a):\n    return a\n"):
+        for f in files:
+            f.write_text(damaged)
+        again = PM.numeric_many(exprs, vals)
+        for a, b in zip(first, again):
+            assert np.array_equal(a, b, equal_nan=True), damaged
+    assert all(f.read_text().startswith("# {") and "def " in f.read_text()
+               for f in files if f.stat().st_size)          # rewritten whole
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PWMODEL_CACHE", str(blocker / "c"))
+    again = PM.numeric_many(exprs, vals)
+    for a, b in zip(first, again):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.array_equal(one, PM.numeric(F.qw_victim_worst_expr(), {
+        **vals, **{str(s): 0.5 for s in F.qw_victim_worst_expr().free_symbols if str(s) not in vals}}))
+
+
+def test_fingerprint_tells_expressions_apart() -> None:
+    x, y = sp.symbols("x y")
+    xp = sp.Symbol("x", positive=True)
+    forms = [x + y, x - y, x * y, x / y, sp.Max(x, y), sp.Min(x, y), xp + y, x + 2 * y,
+             x + sp.Rational(1, 3) * y, x + 0.5 * y, sp.Piecewise((x, x > y), (y, True)),
+             sp.Piecewise((x, x >= y), (y, True)), [x, y], [y, x]]
+    prints = [PM.fingerprint(f) for f in forms]
+    assert len(set(prints)) == len(forms)
+    assert PM.fingerprint(F.qw_victim_worst_expr()) == PM.fingerprint(F.qw_victim_worst_expr())
+
+
+def test_order_statistic_tables_are_stored_and_read_back_bit_for_bit(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(E, "_TABLES", {})
+    dist = D.LatencyDist([D.continuous(D.Lognorm(0.35, 2500.0), 0.8), D.uniform(0.0, 4e6, 0.2)],
+                         700.0)
+    _, short = E._table(dist, "emax", 0.0, 64.0)
+    files = list((tmp_path / "c" / "tables").glob("*"))
+    assert len(files) == 1
+    monkeypatch.setattr(E, "_TABLES", {})
+    _, longer = E._table(dist, "emax", 0.0, 1024.0)      # the stored prefix, extended
+    monkeypatch.setattr(E, "_TABLES", {})
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "other"))
+    _, fresh = E._table(dist, "emax", 0.0, 1024.0)
+    assert np.array_equal(longer[:short.size], short) and np.array_equal(longer, fresh)
+    files[0].write_bytes(b"\x00" * 3)                      # damaged: recomputed
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(E, "_TABLES", {})
+    assert np.array_equal(E._table(dist, "emax", 0.0, 1024.0)[1], fresh)
