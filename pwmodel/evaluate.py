@@ -607,16 +607,31 @@ def _n_column(n: np.ndarray) -> np.ndarray:
     return n.astype(np.int64) if np.all(n == np.round(n)) else n
 
 
-def _evaluated(sc: Scenario, n_cpus) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """CPU counts and the (QW, RL) arrays of every metric of :data:`WIDE_METRICS`."""
+def _evaluated(sc: Scenario, n_cpus, need: Sequence[str] = METRICS
+               ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """CPU counts and the (QW, RL) arrays of every metric of :data:`WIDE_METRICS` (of
+    ``need`` and ``dirty_cpus`` only, if given)."""
     ps = sc.params()
     n = _n_array(n_cpus)
     v = inputs(sc, n, ps)
     qw_cfg, rl_cfg = sc.configs
     arrays = metric_arrays(v, n.shape, idle=OW.is_idle(sc.isolation), qw_config=qw_cfg,
-                           rl_config=rl_cfg, pattern=sc.pattern, mix=mixing(sc, ps))
+                           rl_config=rl_cfg, need=need, pattern=sc.pattern, mix=mixing(sc, ps))
     d = dirty_count(ps["dirty_fraction"], n)
     return n, {**arrays, "dirty_cpus": (d, d)}
+
+
+def metrics(sc: Scenario, n_cpus: Sequence[float] | np.ndarray, need: Sequence[str]
+            ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The (QW, RL) arrays of the metrics in ``need`` at the CPU counts ``n_cpus`` (in the
+    order given): the numbers :func:`evaluate` gives (the same recipe, each metric computed
+    on its own), without computing the others (the mixture quantiles of the p99 cost most)."""
+    for m in need:
+        if m not in METRICS:
+            raise PwmodelError(f"unknown metric '{m}' (known: {', '.join(METRICS)})", field="metric")
+    _, arrays = _evaluated(sc, n_cpus, need)
+    return {m: (np.asarray(arrays[m][0], dtype=float), np.asarray(arrays[m][1], dtype=float))
+            for m in need}
 
 
 def wide(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:

@@ -107,3 +107,21 @@ def test_expected_max_grid_in_blocks_is_one_simpson_per_n_bit_for_bit() -> None:
             assert np.array_equal(d._expected_max_grid(ns), want), block
     finally:
         D._GRID_BLOCK = old
+
+
+@pytest.mark.parametrize("iso,conv", [("nohz_other", "binomial"), ("idle", "fixed")])
+def test_some_metrics_alone_equal_evaluate_bit_for_bit(iso: str, conv: str) -> None:
+    """E.metrics (what the verdict's victim growth reads) computes only the metrics asked
+    for, with the numbers evaluate() gives for them."""
+    sc = E.Scenario(M.get("amd-epyc-7r13-2s"), iso, dirty_count=conv)
+    n = [1, 3, 64, 700]
+    df = E.evaluate(sc, n)
+    for need in (["victim_worst_ns"], ["requester_p99_ns", "cpu_load_cpus"]):
+        got = E.metrics(sc, n, need)
+        assert list(got) == need
+        for m in need:
+            for k, s in enumerate(("QW", "RL")):
+                want = df.filter(df["strategy"] == s).sort("n_cpus")[m].to_numpy()
+                assert np.array_equal(got[m][k], want, equal_nan=True), (m, s)
+    with pytest.raises(Exception, match="unknown metric"):
+        E.metrics(sc, n, ["victim_ns"])

@@ -310,6 +310,24 @@ def _law(n, d, biased, coarse):
     return (coarse_law if coarse else law)(n, d, biased)
 
 
+_LAWS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _law_shared(n: np.ndarray, d: np.ndarray, biased: bool, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`law`, computed once for the same points: every metric of an evaluation
+    averages over the law of D at the same (N, d) (the arrays are returned read-only)."""
+    key = (n.tobytes(), d.tobytes(), biased, bins)
+    got = _LAWS.get(key)
+    if got is None:
+        got = law(n, d, biased, bins=bins)
+        for x in got:
+            x.setflags(write=False)
+        if len(_LAWS) >= 64:
+            _LAWS.clear()
+        _LAWS[key] = got
+    return got
+
+
 def _apply(closed: np.ndarray, v: Mapping[str, object], shape: tuple[int, ...], rows_of: Callable,
            tol: float, biased: bool, compute: Callable, exact: bool = False) -> np.ndarray:
     """The switch: closed form where D is certain or the coarse check agrees; the exact
@@ -344,7 +362,7 @@ def _apply(closed: np.ndarray, v: Mapping[str, object], shape: tuple[int, ...], 
     idx = idx[order]
     for lo in range(0, idx.size, 256):
         part = idx[lo:lo + 256]
-        k, w = law(n[part], d[part], biased, bins=0 if exact else EXACT_SUPPORT)
+        k, w = _law_shared(n[part], d[part], biased, 0 if exact else EXACT_SUPPORT)
         flat[part] = compute(part, rows_of(part), k, w)
     return out
 
