@@ -175,8 +175,18 @@ def metric_bands(plan: Plan, n_cpus: Sequence[float], metrics: Sequence[str]
                 dn, up = plan.corners(lo_m, hi_m)
                 corner_settings += [dn, up]
                 where.append((m, 0 if s == "QW" else 1, j))
-    out2 = E.batch_metrics(plan.cases(corner_settings), n, list(metrics)) if corner_settings \
-        else None
+    # each pair of corners is evaluated only where it is read: its own metric at its own
+    # CPU count (a point's value does not depend on the points evaluated with it)
+    corner_vals: dict[int, np.ndarray] = {}
+    for m in metrics:
+        ks = [k for k, (mm, _, _) in enumerate(where) if mm == m]
+        if not ks:
+            continue
+        sets = [st for k in ks for st in corner_settings[2 * k:2 * k + 2]]
+        at = np.array([[n[where[k][2]]] for k in ks for _ in range(2)])
+        got = E.batch_metrics(plan.cases(sets), at, [m])[m]
+        for i, k in enumerate(ks):
+            corner_vals[k] = np.asarray(got[where[k][1]], dtype=float)[2 * i:2 * i + 2, 0]
     for m in metrics:
         for si, s in enumerate(("QW", "RL")):
             arr = np.asarray(out1[m][si], dtype=float)
@@ -186,14 +196,13 @@ def metric_bands(plan: Plan, n_cpus: Sequence[float], metrics: Sequence[str]
             for j in range(n.size):
                 dom.append(plan.dominant(float(nominal[j]), arr[1:1 + 2 * p:2, j],
                                          arr[2:2 + 2 * p:2, j]))
-            if out2 is not None:
-                for k, (mm, ss, j) in enumerate(where):
-                    if mm == m and ss == si:
-                        c = np.asarray(out2[m][si], dtype=float)[2 * k:2 * k + 2, j]
-                        c = c[~np.isnan(c)]
-                        if c.size:
-                            lo[j] = min(lo[j], c.min())
-                            hi[j] = max(hi[j], c.max())
+            for k, (mm, ss, j) in enumerate(where):
+                if mm == m and ss == si:
+                    c = corner_vals[k]
+                    c = c[~np.isnan(c)]
+                    if c.size:
+                        lo[j] = min(lo[j], c.min())
+                        hi[j] = max(hi[j], c.max())
             result[(m, s)] = Band(nominal.copy(), lo, hi, dom)
     return result
 
