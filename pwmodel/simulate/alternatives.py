@@ -12,9 +12,11 @@ topology as :mod:`pwmodel.simulate.fanout` (its :class:`~pwmodel.simulate.fanout
 
 The dirty CPUs are drawn per replication (binomial or fixed, the two conventions of
 :mod:`~pwmodel.simulate.fanout`), so the spread of the requester (its p99) comes from the
-dirty count and the pair classes of the dirty CPUs. Victims as for QW and RL: every dirty
-target's cost (the victim mean is over the dirty targets of every call, the worst the largest
-of any). Strategies that do not exist at the scenario's isolation
+dirty count and the pair classes of the dirty CPUs. Victims as for QW and RL, by the same
+function (:func:`pwmodel.simulate.fanout.victim_summary`): the victim mean over the dirty
+targets of every call, the worst the largest over the targets of a call averaged over the
+calls with a dirty target, each with its 95 % interval (a frame without the worst's
+interval would drop QW's and RL's from the validation's joined table). Strategies that do not exist at the scenario's isolation
 (RU needs nohz_full targets, SKIP isolated ones: :func:`pwmodel.strategies.applicable`) get
 no rows. Times in ns.
 """
@@ -72,9 +74,12 @@ def samples(sc: Scenario, n: int, reps: int = 4096, seed: int = 0,
         ru = base + c2c_sum                       # one flag line per dirty CPU
         k = int(d.sum())                          # every dirty target of every call
         exit_ns = 0.0 if p.idle else p.s_q_ns     # the hot local drain at the next exit
-        parts.append({"dirty_cpus": d, "ru_requester": ru, "ru_cpu": ru + d * p.s_q_ns,
-                      "ru_victim": np.full(k, exit_ns),
-                      "skip_requester": base, "skip_cpu": base, "skip_victim": np.zeros(k)})
+        ru_loss = np.where(mask, exit_ns, 0.0)
+        part = {"dirty_cpus": d, "ru_requester": ru, "ru_cpu": ru + d * p.s_q_ns,
+                "skip_requester": base, "skip_cpu": base}
+        SF._victims(part, "ru", ru_loss, mask)
+        SF._victims(part, "skip", np.zeros(mask.shape), mask)
+        parts.append(part)
     return {k: np.concatenate([pt[k] for pt in parts]) for k in parts[0]}
 
 
@@ -91,17 +96,13 @@ def simulate(sc: Scenario, n_cpus: Sequence[int], reps: int = 4096, seed: int = 
         for strat in strats:
             key = strat.lower()
             req = summarise(x[f"{key}_requester"], "requester")
-            vic = x[f"{key}_victim"]
-            vs = summarise(vic, "victim") if vic.size >= 2 else {}
+            vic = SF.victim_summary(x, key)
             cpu = summarise(x[f"{key}_cpu"], "cpu_time")
             rows.append({"machine": sc.machine.name, "callsite": sc.callsite_name,
                          "isolation": sc.isolation, "preempt_model": sc.preempt,
                          "strategy": strat, "n_cpus": int(n),
                          "dirty_cpus": float(x["dirty_cpus"].mean()), **req,
-                         "victim_mean_ns": vs.get("victim_mean_ns", 0.0),
-                         "victim_worst_ns": vs.get("victim_max_ns", 0.0),
-                         "victim_mean_lo_ns": vs.get("victim_mean_lo_ns", 0.0),
-                         "victim_mean_hi_ns": vs.get("victim_mean_hi_ns", 0.0),
+                         **vic,
                          "cpu_time_ns": cpu["cpu_time_mean_ns"],
                          "cpu_time_lo_ns": cpu["cpu_time_mean_lo_ns"],
                          "cpu_time_hi_ns": cpu["cpu_time_mean_hi_ns"],
