@@ -352,14 +352,17 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
     def ev(expr, vals=v, kind: str = "", metric: str = "") -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             closed = np.broadcast_to(numeric(expr, vals), shape)
+        if kind == "rl_normal":      # a sum of D terms, exact law at few dirty CPUs
+            wake, rows_of = mix if mix is not None else (None, None)
+            return DY.normal_quantile(ex["rl_mean"], expr, 0.99, closed, vals, shape, wake, rows_of,
+                                      small=rlsum.SMALL, fixed=mix is None)
         if mix is None or not kind:
             return closed
         wake, rows_of = mix
         if kind == "quantile":
             return DY.quantile(expr, 0.99, closed, vals, shape, wake, rows_of)
-        if kind in ("qw_normal", "rl_normal"):    # the given-D law is a sum of D terms
-            mean = ex["qw_mean" if kind == "qw_normal" else "rl_mean"]
-            return DY.normal_quantile(mean, expr, 0.99, closed, vals, shape, wake, rows_of)
+        if kind == "qw_normal":    # the given-D law is a sum of D terms
+            return DY.normal_quantile(ex["qw_mean"], expr, 0.99, closed, vals, shape, wake, rows_of)
         return DY.expect(expr, closed, vals, shape, wake, rows_of,
                          biased=kind == "victim")
 
@@ -376,7 +379,7 @@ def metric_arrays(v: Mapping[str, object], shape: tuple[int, ...], *, idle: bool
                                  (ev(ex["qw_victim"], kind="victim"), ev(ex["rl_victim"], kind="victim")))
     if "victim_worst_ns" in want:
         out["victim_worst_ns"] = ((zeros, zeros) if idle else
-                                  (ev(ex["qw_victim_worst"]), rlsum.owner_loss_emax(v, shape)))
+                                  (ev(ex["qw_victim_worst"]), rlsum.owner_loss_emax(v, shape, binomial=mix is not None)))
     if want & {"cpu_time_ns", "fastpath_tax_ns", "fastpath_extra_ns", "cpu_load_cpus"}:
         tax_qw, tax_rl = ev(ex["tax_qw"]), ev(ex["tax_rl"])
         extra_rl = ev(ex["extra_rl"])

@@ -125,8 +125,9 @@ of a dirty target is, under QW, its kworker's time on the CPU from its start to 
 two switches, its spin on the lru_lock, the drain) and, under RL, the owner's spin during the
 remote hold plus its refetch. The *victim mean* is the mean over the dirty targets of a call;
 the *victim worst* is the largest interruption over the targets of a call, averaged over the
-calls (under QW the last kworker in the lru_lock queue; under RL `rlsum.owner_loss_emax`, the
-expected largest owner loss over the D targets).
+calls that drain a CPU (under QW the last kworker in the lru_lock queue; under RL
+`rlsum.owner_loss_emax`, the expected largest owner loss over the D targets, averaged over the
+law of D given D >= 1 under the binomial dirty count).
 """
 
 
@@ -193,7 +194,8 @@ def fanout_part() -> str:
         ("RL requester latency, mean", "fanout.rl_mean_expr", F.rl_mean_expr),
         ("RL requester latency at a given D, 99th percentile, normal approximation over the "
          "owner waits and the pair classes of D distinct CPUs (used for D > 16; below, the "
-         "exact law of the sum, `rlsum.exact_quantile`)", "fanout.rl_quantile_expr",
+         "exact law of the sum, `rlsum.exact_cdfs`, in both dirty-count conventions: each "
+         "component of the mixture over D takes its own law)", "fanout.rl_quantile_expr",
          lambda: F.rl_quantile_expr(0.99)),
         ("Earliest end of the last QW drain allowed by the shared lruvec lock",
          "fanout.lru_serial_expr", F.lru_serial_expr),

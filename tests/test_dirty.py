@@ -13,6 +13,7 @@ from scipy import stats
 from pwmodel import machine as M
 from pwmodel import evaluate as E
 from pwmodel.models import dirty as DY
+from pwmodel.models import rlsum
 from pwmodel.simulate import validate as VAL
 from pwmodel.simulate.fanout import simulate
 
@@ -52,7 +53,7 @@ def _exact_vs_fixed(sc: E.Scenario, n: np.ndarray) -> tuple[dict, dict]:
         "qw_mean": DY.expect(ex["qw_mean"], fixed["requester_mean_ns"][0], v, n.shape, wake, rows, exact=True),
         "qw_p99": DY.quantile(ex["qw_p99"], 0.99, fixed["requester_p99_ns"][0], v, n.shape, wake, rows, exact=True),
         "rl_p99": DY.normal_quantile(ex["rl_mean"], ex["rl_p99"], 0.99, fixed["requester_p99_ns"][1], v_rl,
-                                     n.shape, wake, rows, exact=True),
+                                     n.shape, wake, rows, exact=True, small=rlsum.SMALL),
         "qw_cpu": DY.expect(ex["qw_cpu"], fixed["cpu_time_ns"][0], v, n.shape, wake, rows, exact=True),
         "qw_victim": DY.expect(ex["qw_victim"], fixed["victim_mean_ns"][0], v, n.shape, wake, rows,
                                biased=True, exact=True),

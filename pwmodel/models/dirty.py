@@ -74,8 +74,12 @@ columns and its bisection stops at its own convergence, so a point's value
 does not depend on which other points are evaluated with it (a sweep equals
 evaluate() bit for bit).
 
-Not here: quantile levels other than 0.99 in sweeps (closed forms), the worst
-victim (the largest interruption, not an average over D).
+The RL requester quantile (:func:`normal_quantile` with ``small``): its given-D law is
+a sum of D per-CPU terms, exact (:func:`pwmodel.models.rlsum.exact_cdfs`) for
+1 <= D <= rlsum.D_EXACT and normal above; the mixture over D takes each component's
+own law, in both conventions (the fixed one is the two-point law of the stochastic
+rounding of d N, :func:`fixed_law`). The RL worst victim: its expectation over D given
+D >= 1 (:func:`pwmodel.models.rlsum.owner_loss_emax`, through :func:`_apply`).
 """
 
 from __future__ import annotations
@@ -328,24 +332,50 @@ def _law_shared(n: np.ndarray, d: np.ndarray, biased: bool, bins: int) -> tuple[
     return got
 
 
+def fixed_law(n: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k, weights) of shape (P, 2): the fixed convention's dirty count, d N rounded
+    stochastically (floor(d N) with probability 1 - frac(d N), else ceil(d N)), the law
+    the simulator's ``dirty="fixed"`` draws."""
+    dn = np.atleast_1d(np.asarray(n, dtype=float) * np.asarray(d, dtype=float))
+    lo = np.floor(dn)
+    fr = dn - lo
+    return np.stack([lo, lo + 1.0], axis=1), np.stack([1.0 - fr, fr], axis=1)
+
+
 def _apply(closed: np.ndarray, v: Mapping[str, object], shape: tuple[int, ...], rows_of: Callable,
-           tol: float, biased: bool, compute: Callable, exact: bool = False) -> np.ndarray:
+           tol: float, biased: bool, compute: Callable, exact: bool = False,
+           force: np.ndarray | None = None, fixed: bool = False) -> np.ndarray:
     """The switch: closed form where D is certain or the coarse check agrees; the exact
-    mixture (``compute(idx, rows, k, w)``) elsewhere (everywhere with ``exact``)."""
+    mixture (``compute(idx, rows, k, w)``) elsewhere (everywhere with ``exact``).
+    ``force`` (flat mask): points computed as mixtures whatever the switch says (their
+    closed form is not the given-D law). ``fixed``: the fixed convention (the two-point
+    law of :func:`fixed_law`); only the ``force`` points are computed, the closed form
+    (at D = d N) stands elsewhere."""
     out = np.array(np.broadcast_to(closed, shape), dtype=float, order="C")   # flat is a view
     n = np.broadcast_to(np.asarray(v["n_cpus"], dtype=float), shape).reshape(-1)
     d = np.broadcast_to(np.asarray(v["dirty_fraction"], dtype=float), shape).reshape(-1)
+    flat = out.reshape(-1)
+    if fixed:
+        idx = np.nonzero(force)[0] if force is not None else np.zeros(0, dtype=np.intp)
+        for lo in range(0, idx.size, 256):
+            part = idx[lo:lo + 256]
+            k, w = fixed_law(n[part], d[part])
+            flat[part] = compute(part, rows_of(part), k, w)
+        return out
     m = n - 1.0 if biased else n
     certain = ((d == 0.0) | (d == 1.0)) & (m == np.round(m))
     certain |= m <= 0.0
     if exact:
         certain[:] = False
+    if force is not None:
+        certain &= ~force
     idx = np.nonzero(~certain)[0]
     if idx.size == 0:
         return out
-    flat = out.reshape(-1)
     size = support_size(n[idx], d[idx], biased)
     wide = (size > EXACT_SUPPORT) & (not exact)
+    if force is not None:
+        wide &= ~force[idx]
     if wide.any():
         iw = idx[wide]
         k, w = coarse_law(n[iw], d[iw], biased)
@@ -432,19 +462,6 @@ def quantile(expr: sp.Expr, q: float, closed: np.ndarray, v: Mapping[str, object
     return _apply(closed, v, shape, rows_of, tol, False, compute, exact)
 
 
-@functools.lru_cache(maxsize=64)
-def _without_replacement(g: sp.Expr | None) -> sp.Expr | None:
-    """The given-D form with the dirty CPUs a uniformly random D-subset of the N CPUs
-    (drawn without replacement): the variance of their summed pair-class latencies is
-    D Var(c2c) (N - D) / (N - 1), so ``c2c_var_ns2`` carries the finite-population
-    factor (N - D) / (N - 1) (0 when D = N: every CPU is dirty, the classes are known)."""
-    if g is None:
-        return None
-    n = X.n_cpus
-    fpc = sp.Piecewise((0, n <= 1), (sp.Max(n - D, 0) / (n - 1), True))
-    return g.subs(X.c2c_var_ns2, X.c2c_var_ns2 * fpc)
-
-
 def _snap(x: np.ndarray, atoms: np.ndarray, cdf: Callable, q: float) -> np.ndarray:
     """Where the mixture has a point mass (``atoms``: (P, K) locations, nan where none)
     within the bisection's tolerance of the result, the quantile is that location exactly
@@ -506,21 +523,65 @@ def _bisect(cdf: Callable, q: float, lo: np.ndarray, hi: np.ndarray, fin: np.nda
     return np.where(fin, hi, math.inf)
 
 
+SMALL_MASS = 1e-3 * (1.0 - 0.99)   # P(1 <= D <= D_small) below this: exact components not needed
+
+
+def small_mass(n: np.ndarray, d: np.ndarray, d_small: int) -> np.ndarray:
+    """P(1 <= D <= d_small) for D ~ Binomial(N, d) (non-integer N: between floor and ceil)."""
+    n = np.asarray(n, dtype=float)
+    d = np.asarray(d, dtype=float)
+    lo, hi = np.floor(n), np.ceil(n)
+    fr = n - lo
+
+    def at(m):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            upto = np.where(m <= d_small, 1.0, special.bdtr(d_small, np.maximum(m, d_small + 1).astype(np.int64), d))
+        return upto - np.power(1.0 - d, m)
+
+    return (1.0 - fr) * at(lo) + fr * at(hi)
+
+
 def normal_quantile(mean_expr: sp.Expr, q_expr: sp.Expr, q: float, closed: np.ndarray,
-                    v: Mapping[str, object], shape: tuple[int, ...], wake: Wake, rows_of: Callable,
-                    tol: float = TAIL_TOL, exact: bool = False, form_q: float = 0.99) -> np.ndarray:
+                    v: Mapping[str, object], shape: tuple[int, ...], wake: Wake | None,
+                    rows_of: Callable | None, tol: float = TAIL_TOL, exact: bool = False,
+                    form_q: float = 0.99, small: tuple[int, Callable] | None = None,
+                    fixed: bool = False) -> np.ndarray:
     """The q-quantile of the mixture over D of a latency whose given-D law is normal
     (a sum of D per-CPU terms): mean the given-D ``mean_expr``, sd (Q_k - mu_k) / z_q
     from the given-D ``q_expr`` (the count certain, :func:`given`); sd 0 is a point
     mass. ``q_expr`` is the form's ``form_q``-quantile (z of that level gives the sd; the
     mixture's level is ``q``). Mixture CDF sum_k P(D = k) Phi((x - mu_k) / sd_k),
-    bisection on arrays."""
+    bisection on arrays.
+
+    ``small`` = (D_small, components): the components with 1 <= k <= D_small take their
+    exact given-D law instead of the normal (``components(sel, k, w)`` -> (mask of the
+    columns it covers, their CDFs at x), or None). Switch rule: a point whose
+    P(1 <= D <= D_small) exceeds :data:`SMALL_MASS` is always computed as a mixture with
+    those exact components (its closed form is the normal law); where that mass is below
+    it, replacing the exact components by normals moves the mixture's CDF by less than
+    1e-3 of the tail mass 1 - q at every x (the level 0.99 by at most 1e-5), so the
+    switch of :func:`_apply` stands there. ``fixed``: the fixed convention, the two-point
+    law of the stochastic rounding of d N (:func:`fixed_law`), computed only where some
+    component is small (the closed normal form at D = d N elsewhere)."""
     from statistics import NormalDist
-    gm, gq = given(mean_expr), _without_replacement(given(q_expr, certain=True))
+    # (the forms carry the finite-population factor of the pair classes of D distinct
+    # CPUs themselves, fanout.rl_quantile_expr; applying it here too squared it)
+    gm, gq = given(mean_expr), given(q_expr, certain=True)
     if gm is None or gq is None or D not in gq.free_symbols:
         return np.broadcast_to(closed, shape)
     gm = mean_expr          # d = k / N in the closed form: the given-D mean (see _values_at)
     z = NormalDist().inv_cdf(form_q)
+    rows_of = rows_of if rows_of is not None else (lambda idx: np.zeros(np.shape(idx), dtype=np.intp))
+    force = None
+    if small is not None:
+        n = np.broadcast_to(np.asarray(v["n_cpus"], dtype=float), shape).reshape(-1)
+        d = np.broadcast_to(np.asarray(v["dirty_fraction"], dtype=float), shape).reshape(-1)
+        if fixed:
+            force = (n * d > 0) & (np.floor(n * d) <= small[0])
+        else:
+            force = small_mass(n, d, small[0]) > SMALL_MASS
+    elif fixed:
+        return np.broadcast_to(closed, shape)
 
     def compute(idx, rows, k, w):
         sel = _values_at(v, shape, idx, rows, k, wake, None, need_emax=False)
@@ -529,11 +590,15 @@ def normal_quantile(mean_expr: sp.Expr, q_expr: sp.Expr, q: float, closed: np.nd
         sd = np.maximum((qk - mu) / z, 0.0)
         pos = sd > 0
         sd1 = np.where(pos, sd, 1.0)
+        ex = small[1](sel, k, w) if small is not None else None
+        cover = ex[0] if ex is not None else np.zeros(k.shape, dtype=bool)
 
         def cdf(x):
             xx = x[:, None]
             with np.errstate(invalid="ignore"):
                 c = np.where(pos, special.ndtr((xx - mu) / sd1), (xx >= mu).astype(float))
+            if ex is not None:
+                c = np.where(cover, ex[1](x), c)
             return np.sum(w * c, axis=1)
 
         live = w > 0
@@ -541,9 +606,9 @@ def normal_quantile(mean_expr: sp.Expr, q_expr: sp.Expr, q: float, closed: np.nd
         comp = np.where(live, mu + zq * sd, np.nan)     # the components' q-quantiles
         fin = np.all(np.isfinite(np.where(live, qk, 0.0)), axis=1)
         x = _bisect(cdf, q, np.nanmin(comp, axis=1), np.nanmax(comp, axis=1), fin)
-        return _snap(x, np.where(live & ~pos, mu, np.nan), cdf, q)
+        return _snap(x, np.where(live & ~pos & ~cover, mu, np.nan), cdf, q)
 
-    return _apply(closed, v, shape, rows_of, tol, False, compute, exact)
+    return _apply(closed, v, shape, rows_of, tol, False, compute, exact, force=force, fixed=fixed)
 
 
 def law_exprs() -> dict[str, sp.Expr]:

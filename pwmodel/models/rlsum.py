@@ -30,6 +30,13 @@ Rule: exact for D <= D_EXACT, normal above.
   = 16 keeps the normal's error below half the 5 % tail tolerance where it is
   used; against the simulator it is within 1.1 % at D = 32.
 
+Inside the mixture over the dirty count (pwmodel.models.dirty.normal_quantile, both
+conventions) each component D = k takes the same rule: :func:`exact_cdfs` gives the
+exact laws of every k <= D_EXACT of a point from one recursion over its pair classes
+(:func:`small_components`), normal components above; a point whose P(1 <= D <= D_EXACT)
+is below dirty.SMALL_MASS keeps normal components throughout (the mixture's CDF moves by
+less than 1e-3 of the tail mass).
+
 Sources: mm/swap.c __lru_add_drain_all() of the seed patch (pw_lock on each
 CPU's lock, drain, unlock, in CPU order); docs/validity.md.
 """
@@ -112,48 +119,71 @@ def _split(pmf: np.ndarray, pos: np.ndarray, w: np.ndarray) -> None:
     np.add.at(pmf, (rows, i1), w * fr)
 
 
-def exact_quantile(q: float, v, d: np.ndarray) -> np.ndarray:
-    """q-quantile (ns) of the RL requester latency at dirty counts ``d`` (1 <= d <=
-    D_EXACT; flat arrays), from the symbol values ``v`` (flat arrays or scalars)."""
-    d = np.asarray(d, dtype=float).ravel()
-    k = d.size
-    get = lambda key: np.broadcast_to(_ev(key, v), (k,)) if k else np.empty(0)  # noqa: E731
-    lines, fixed, rho = get("lines"), get("fixed"), get("rho")
-    sl = np.broadcast_to(np.asarray(v["local_cs_ns"], dtype=float), (k,))
-    n_c = np.stack([np.broadcast_to(np.asarray(v[f"pair_n_{i}"], dtype=float).ravel(), (k,))
-                    for i in range(MAX_CLASSES)], axis=1)
-    val = np.stack([np.broadcast_to(np.asarray(v[f"pair_c2c_{i}_ns"], dtype=float).ravel(), (k,))
-                    for i in range(MAX_CLASSES)], axis=1) * lines[:, None]       # (k, C)
+def _flat(v, key: str, k: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(v[key], dtype=float).ravel(), (k,))
+
+
+@functools.lru_cache(maxsize=4)
+def _phases(m: int) -> np.ndarray:
+    """e^{-i omega t} for t = 0..m-1 at the m // 2 + 1 frequencies omega = 2 pi f / m."""
+    omega = 2 * np.pi * np.arange(m // 2 + 1) / m
+    out = np.exp(-1j * omega[None, :] * np.arange(m, dtype=float)[:, None])
+    out.flags.writeable = False
+    return out
+
+
+def exact_cdfs(v, jmax: np.ndarray, terms: "Terms | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """The exact laws of the variable part of the RL requester latency at every dirty count
+    j = 0..max(jmax), one grid per point: (delta (P,) ns per node, cdf (P, J + 1, GRID + 1)),
+    cdf[p, j, i] = P(sum over j dirty CPUs of (l c_i + W_i) <= i delta) at point p (linear
+    between nodes), from the symbol values ``v`` (flat arrays of P points, or scalars).
+    The grid of point p spans jmax[p] (max c-term + S_L): j <= jmax[p] are on it; the
+    latency is mutex + j fixed + that part. One recursion over the pair classes gives every
+    j at once (the transform of the weight of choosing j CPUs so far)."""
+    jm = np.asarray(jmax, dtype=np.intp).ravel()
+    k = jm.size
+    terms = terms or RL_TERMS
+    get = lambda key: np.broadcast_to(terms.ev(key, v), (k,)) if k else np.empty(0)  # noqa: E731
+    lines, rho = get("lines"), get("rho")
+    sl = _flat(v, "local_cs_ns", k)
+    n_c = np.stack([_flat(v, f"pair_n_{i}", k) for i in range(MAX_CLASSES)], axis=1)
+    val = np.stack([_flat(v, f"pair_c2c_{i}_ns", k) for i in range(MAX_CLASSES)], axis=1) \
+        * lines[:, None]                                                          # (k, C)
     n_tot = n_c.sum(axis=1)
-    d_hi = np.minimum(np.ceil(d), D_EXACT).astype(np.intp)
-    jmax = int(d_hi.max()) if k else 0
+    jmax_all = int(jm.max()) if k else 0
     with np.errstate(divide="ignore", invalid="ignore"):
         wait_on = (rho > 0) & (sl > 0)
-    span = d_hi * (val.max(axis=1) + np.where(wait_on, sl, 0.0))
+    span = jm * (val.max(axis=1) + np.where(wait_on, sl, 0.0))
     delta = np.where(span > 0, span / (GRID - 1), 1.0)                        # ns per node
     # P[j](omega): transform of the weight of choosing j CPUs so far with value x (grid,
     # each atom split linearly between its two nodes), classes one by one; a class adding
     # k CPUs multiplies by C(n_c, k) times the transform of the split atom at k v_c
-    m = 2 * GRID
+    m = GRID + 64                                        # no wrap-around: sums stay below node GRID + 24
     omega = 2 * np.pi * np.arange(m // 2 + 1) / m
-    P = np.zeros((k, jmax + 1, omega.size), dtype=complex)
+    P = np.zeros((k, jmax_all + 1, omega.size), dtype=complex)
     P[:, 0, :] = 1.0
+    deg = 0                 # P[:, j] is zero above j = deg (CPUs of the classes so far)
+    # the largest class first: while deg is 0 its terms are written, not convolved
+    # (classes in their fixed order, nearest first: a point's sums must not depend on the
+    # other points; the small inner classes first keep deg low for the large ones)
+    phase = _phases(m)                                  # e^{-i omega t}, t = 0..m-1
     for c in range(MAX_CLASSES):
-        if not n_c[:, c].any():
+        top = int(min(n_c[:, c].max(initial=0.0), jmax_all))
+        if top <= 0:
             continue
         new = P.copy()                                   # k = 0 term
-        for kk in range(1, jmax + 1):
+        for kk in range(1, top + 1):
             comb = special.comb(n_c[:, c], kk)               # 0 where the class has < kk CPUs
-            if not comb.any():
-                break
             shift = kk * val[:, c] / delta                   # fractional node position
             i0 = np.floor(shift)
             fr = shift - i0
-            atom = np.exp(-1j * omega[None, :] * i0[:, None]) * (
-                (1 - fr)[:, None] + fr[:, None] * np.exp(-1j * omega)[None, :])
-            new[:, kk:, :] += (comb[:, None] * atom)[:, None, :] * P[:, :jmax + 1 - kk, :]
+            atom = phase[np.clip(i0, 0, m - 1).astype(np.intp)] * (
+                (1 - fr)[:, None] + fr[:, None] * phase[1][None, :])
+            hi = min(deg, jmax_all - kk)                     # P's terms that stay <= jmax
+            new[:, kk:kk + hi + 1, :] += (comb[:, None] * atom)[:, None, :] * P[:, :hi + 1, :]
         P = new
-    # the owner waits: one wait's law on the grid, its D-th power by FFT
+        deg = min(deg + top, jmax_all)
+    # the owner waits: one wait's law on the grid, its j-th power by FFT
     w1 = np.zeros((k, GRID))
     w1[:, 0] = 1.0 - np.where(wait_on, rho, 0.0)
     sub = 32                                            # sub-atoms of U(0, S_L)
@@ -161,24 +191,135 @@ def exact_quantile(q: float, v, d: np.ndarray) -> np.ndarray:
     _split(w1, np.where(wait_on[:, None], pos, 0.0), np.where(wait_on, rho, 0.0)[:, None] / sub
            * np.ones((1, sub)))
     fw = np.fft.rfft(w1, m, axis=1)
-    out = np.empty(k)
+    j = np.arange(jmax_all + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = (1.0 / np.maximum(special.comb(n_tot[:, None], j[None, :]), 1e-300))[:, :, None]
+    # P[j] / C(N, j) times the j-th power of the wait's transform, in real arithmetic:
+    # NumPy's complex product of two contiguous arrays runs as one loop whose vector body
+    # and scalar tail round differently, so a point's values would depend on how many
+    # points are evaluated with it (and the powers by products, not complex pow)
+    pr, pi = P.real * inv, P.imag * inv
+    wr, wi = np.ones(fw.shape), np.zeros(fw.shape)
+    for jj in range(1, jmax_all + 1):
+        wr, wi = wr * fw.real - wi * fw.imag, wr * fw.imag + wi * fw.real
+        a, b = pr[:, jj].copy(), pi[:, jj].copy()
+        pr[:, jj], pi[:, jj] = a * wr - b * wi, a * wi + b * wr
+    prod = np.empty(P.shape, dtype=complex)
+    prod.real, prod.imag = pr, pi
+    conv = np.fft.irfft(prod, m, axis=2)[:, :, :GRID + 1]
+    cdf = np.cumsum(np.maximum(conv, 0.0), axis=2)
+    tot = cdf[:, :, -1:]
+    cdf = np.where(tot > 0, cdf * (1.0 / np.where(tot > 0, tot, 1.0)), 1.0)
+    return delta, cdf
+
+
+def _cdf_at(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Linear interpolation of grid CDFs ``cdf`` (..., GRID + 1) at node positions ``u``
+    (same leading shape, no last axis); 0 below node 0's left, 1 beyond the grid."""
+    g = cdf.shape[-1]
+    i0 = np.clip(np.floor(u), 0, g - 1).astype(np.intp)
+    fr = np.clip(u - i0, 0.0, 1.0)
+    i1 = np.minimum(i0 + 1, g - 1)
+    c0 = np.take_along_axis(cdf, i0[..., None], axis=-1)[..., 0]
+    c1 = np.take_along_axis(cdf, i1[..., None], axis=-1)[..., 0]
+    out = (1 - fr) * c0 + fr * c1
+    return np.where(u < 0, 0.0, np.where(u >= g - 1, 1.0, out))
+
+
+def exact_quantile(q: float, v, d: np.ndarray) -> np.ndarray:
+    """q-quantile (ns) of the RL requester latency at dirty counts ``d`` (1 <= d <=
+    D_EXACT; flat arrays), from the symbol values ``v`` (flat arrays or scalars). A
+    fractional d mixes the laws at floor(d) and ceil(d) (stochastic rounding)."""
+    d = np.asarray(d, dtype=float).ravel()
+    k = d.size
+    if k == 0:
+        return np.empty(0)
+    d_hi = np.minimum(np.ceil(d), D_EXACT).astype(np.intp)
     d_lo = np.clip(np.floor(d), 1, D_EXACT).astype(np.intp)
     frac = np.where(d_hi > d_lo, d - np.floor(d), 0.0)
-    cdfs = []
-    for j_arr in (d_lo, d_hi):
-        pm = P[np.arange(k), j_arr, :] / special.comb(n_tot, j_arr)[:, None]
-        conv = np.fft.irfft(pm * fw ** j_arr[:, None], m, axis=1)[:, :GRID + 1]
-        cdfs.append(np.cumsum(np.maximum(conv, 0.0), axis=1))
-    cdf = (1 - frac)[:, None] * cdfs[0] + frac[:, None] * cdfs[1]
+    delta, cdfs = exact_cdfs(v, d_hi)
+    rows = np.arange(k)
+    cdf = (1 - frac)[:, None] * cdfs[rows, d_lo] + frac[:, None] * cdfs[rows, d_hi]
     cdf = cdf / cdf[:, -1:]
     idx = np.argmax(cdf >= q, axis=1)                   # first node at or above q
-    prev = np.where(idx > 0, cdf[np.arange(k), np.maximum(idx - 1, 0)], 0.0)
-    here = cdf[np.arange(k), idx]
+    prev = np.where(idx > 0, cdf[rows, np.maximum(idx - 1, 0)], 0.0)
+    here = cdf[rows, idx]
     t = np.where(here > prev, (q - prev) / np.where(here > prev, here - prev, 1.0), 1.0)
     x = (np.maximum(idx - 1, 0) + np.where(idx > 0, t, 0.0)) * delta
     dd = (1 - frac) * d_lo + frac * d_hi
-    out[:] = np.broadcast_to(np.asarray(v["mutex_ns"], dtype=float).ravel(), (k,)) + dd * fixed + x
-    return out
+    fixed = np.broadcast_to(_ev("fixed", v), (k,))
+    return _flat(v, "mutex_ns", k) + dd * fixed + x
+
+
+class Terms:
+    """A latency that is mutex + the sum over the D dirty CPUs of fixed + lines x c_i
+    (+ the owner wait W_i when ``rho`` is given): the SymPy per-CPU terms, lambdified once.
+    RL: :data:`RL_TERMS`; RU and SKIP (no wait) in :mod:`pwmodel.models.alternatives`."""
+
+    def __init__(self, lines: sp.Expr, fixed: sp.Expr, rho: sp.Expr | None) -> None:
+        self.exprs = {"lines": lines, "fixed": fixed, "rho": rho if rho is not None else sp.Integer(0)}
+        self._fns: dict | None = None
+
+    def fns(self) -> dict:
+        if self._fns is None:
+            from pwmodel.models import _lambdify
+            from pwmodel.models.symbols import EXTRA
+            from pwmodel.params import SYMBOLS
+            out = {}
+            for key, e in self.exprs.items():
+                names = tuple(sorted(str(s) for s in e.free_symbols))
+                out[key] = (_lambdify([SYMBOLS.get(n) or EXTRA[n] for n in names], e), names)
+            self._fns = out
+        return self._fns
+
+    def ev(self, key: str, v) -> np.ndarray:
+        fn, names = self.fns()[key]
+        return np.asarray(fn(*[np.asarray(v[n], dtype=float) for n in names]), dtype=float)
+
+    def names(self) -> set[str]:
+        return {n for _, names in self.fns().values() for n in names}
+
+    def components(self, v, k: np.ndarray, w: np.ndarray):
+        """:func:`small_components` of this latency."""
+        return small_components(v, k, w, self)
+
+
+def small_components(v, k: np.ndarray, w: np.ndarray, terms: Terms | None = None):
+    """The exact given-D laws of the mixture components with 1 <= k <= D_EXACT (integer
+    counts with weight): (mask (P, K) of the columns covered, cdf(x (P,)) -> (P, K) their
+    CDFs at x, 0 elsewhere), or None when no column is covered. ``v``: symbol values as
+    (P, 1) columns or scalars; ``terms``: the latency's per-CPU terms (RL by default)."""
+    terms = terms or RL_TERMS
+    use = (w > 0) & (k >= 1) & (k <= D_EXACT) & (k == np.round(k))
+    rows = np.nonzero(use.any(axis=1))[0]
+    if rows.size == 0:
+        return None
+    p = k.shape[0]
+    vv = {}
+    for key in terms.names() | {"mutex_ns", "local_cs_ns"} | {f"pair_n_{i}" for i in range(MAX_CLASSES)} \
+            | {f"pair_c2c_{i}_ns" for i in range(MAX_CLASSES)}:
+        x = np.asarray(v[key], dtype=float)
+        vv[key] = np.broadcast_to(x.reshape(-1), (p,))[rows] if x.ndim else x
+    kk = np.where(use[rows], k[rows], 0).astype(np.intp)
+    delta, cdfs = exact_cdfs(vv, kk.max(axis=1), terms)
+    fixed = np.broadcast_to(terms.ev("fixed", vv), (rows.size,))
+    mutex = _flat(vv, "mutex_ns", rows.size)
+    off = mutex[:, None] + kk * fixed[:, None]                       # (R, K)
+    r_idx = np.broadcast_to(np.arange(rows.size)[:, None], kk.shape)
+    g = cdfs.shape[-1]
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(k.shape)
+        u = (x[rows, None] - off) / delta[:, None]
+        i0 = np.clip(np.floor(u), 0, g - 1).astype(np.intp)
+        fr = np.clip(u - i0, 0.0, 1.0)
+        c0 = cdfs[r_idx, kk, i0]
+        c1 = cdfs[r_idx, kk, np.minimum(i0 + 1, g - 1)]
+        val = np.where(u < 0, 0.0, np.where(u >= g - 1, 1.0, (1 - fr) * c0 + fr * c1))
+        out[rows] = np.where(use[rows], val, 0.0)
+        return out
+
+    return use, cdf
 
 
 def rl_quantile(q: float, v, shape: tuple[int, ...]) -> np.ndarray:
@@ -245,12 +386,43 @@ def _loss_fns():
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
 
 
-def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
-    """Victim worst under RL: E[max over the D dirty targets of the owner loss] in ns,
-    int_0^inf (1 - G(x)^D) dx with G = sum_c p_c F_c (each target's pair class drawn with
-    the shares pair_n_c / N; :func:`owner_loss_cdf_expr`), Gauss-Legendre between the
-    breakpoints r_c and S_c + r_c; fractional D linear between floor and ceil; 0 for an
-    owner without local operations."""
+def owner_loss_max_cdf_expr(x: sp.Expr) -> sp.Expr:
+    """P(largest owner loss over the dirty targets of a call <= x | D >= 1) under the
+    binomial dirty count: every CPU is dirty independently with probability d, its loss
+    independent given its pair class c (CDF F_c, :func:`owner_loss_cdf_expr`), so with
+    n_c CPUs in class c, P(max <= x, D >= 1) = prod_c (1 - d + d F_c(x))^(n_c) - (1 - d)^N
+    (the term without any dirty CPU removed), divided by P(D >= 1) = 1 - (1 - d)^N. Exact
+    over the law of D and of the classes of distinct CPUs (no Jensen gap: the mean count
+    inside a concave E[max of D] underestimates it, -6 to -17 % at N = 1 and 2). Between
+    integer CPU counts the class counts n_c are fractional: the form interpolates."""
+    d, n = S["dirty_fraction"], X.n_cpus
+    prod = sp.Mul(*[(1 - d + d * owner_loss_cdf_expr(x, c)) ** nc
+                    for nc, c in zip(X.pair_n, X.pair_c2c_ns)])
+    none = (1 - d) ** n
+    return (prod - none) / (1 - none)
+
+
+@functools.lru_cache(maxsize=None)
+def _max_cdf_fn():
+    from pwmodel.models import _lambdify
+    from pwmodel.models.symbols import EXTRA
+    from pwmodel.params import SYMBOLS
+    x = sp.Symbol("x_ns")
+    e = owner_loss_max_cdf_expr(x)
+    names = tuple(sorted(str(s) for s in e.free_symbols if str(s) != "x_ns"))
+    return _lambdify([x] + [SYMBOLS.get(nm) or EXTRA[nm] for nm in names], e), names
+
+
+def owner_loss_emax(v, shape: tuple[int, ...], binomial: bool = False) -> np.ndarray:
+    """Victim worst under RL: E[max over the dirty targets of a call of the owner loss] in
+    ns, over the calls that drain at least one CPU: int_0^inf (1 - H(x)) dx, Gauss-Legendre
+    between the breakpoints r_c and S_c + r_c of the classes' loss CDFs; 0 for an owner
+    without local operations. H, the CDF of the largest loss given D >= 1:
+
+    * fixed convention (``binomial`` False): G(x)^D, G = sum_c p_c F_c (each target's pair
+      class drawn with the shares pair_n_c / N; :func:`owner_loss_cdf_expr`), d N rounded
+      stochastically, linear between floor and ceil (D = 1 when d N < 1);
+    * binomial: :func:`owner_loss_max_cdf_expr`, exact over Binomial(N, d)."""
     from pwmodel.models import fanout as F, numeric
     fns = _loss_fns()
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -283,6 +455,16 @@ def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
     mid, half = (lo + hi) / 2, (hi - lo) / 2
     x = (mid[:, :, None] + half[:, :, None] * _GL_X).reshape(k, -1)     # nodes
     w = (half[:, :, None] * _GL_W).reshape(k, -1)
+    off = np.broadcast_to(np.asarray(v["local_rate_hz"], dtype=float), shape).ravel() <= 0
+    dd = np.broadcast_to(np.asarray(v["dirty_fraction"], dtype=float), shape).ravel()
+    if binomial:
+        fn, names = _max_cdf_fn()
+        args = [np.broadcast_to(np.asarray(v[nm], dtype=float), shape).ravel()[:, None]
+                if np.ndim(v[nm]) else np.asarray(v[nm], dtype=float) for nm in names]
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            h = np.broadcast_to(np.asarray(fn(x, *args), dtype=float), x.shape)
+        out = (w * (1 - np.clip(h, 0.0, 1.0))).sum(axis=1)
+        return np.where(off | (dd <= 0), 0.0, out).reshape(shape)
     g = np.zeros(x.shape)
     for c, p in zip(cs, ps):
         g += np.where(p[:, None] > 0, p[:, None] * np.broadcast_to(call("cdf", x, c[:, None]), x.shape), 0.0)
@@ -292,5 +474,8 @@ def owner_loss_emax(v, shape: tuple[int, ...]) -> np.ndarray:
     e_lo = (w * (1 - g ** d_lo[:, None])).sum(axis=1)
     e_hi = (w * (1 - g ** d_hi[:, None])).sum(axis=1)
     out = np.where(d_hi > d_lo, (d_hi - d) * e_lo + (d - d_lo) * e_hi, e_lo)
-    off = np.broadcast_to(np.asarray(v["local_rate_hz"], dtype=float), shape).ravel() <= 0
     return np.where(off, 0.0, out).reshape(shape)
+
+
+RL_TERMS = Terms(c2c_lines_expr(), fixed_expr(), wait_share_expr())
+SMALL = (D_EXACT, small_components)   # the exact given-D laws inside the mixture over D

@@ -29,6 +29,7 @@ from pwmodel.models import numeric
 from pwmodel.models import owner as OW
 from pwmodel.models import dirty as DY
 from pwmodel.models import requester as RQ
+from pwmodel.models import rlsum
 from pwmodel.models import wakeup as W
 from pwmodel.sweep.grid import Block, Grid, Segment, _machine
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
@@ -149,8 +150,11 @@ def evaluate_block(ctx: GroupContext, grid: Grid, blk: Block) -> dict[str, np.nd
             qw_v = (DY.normal_quantile(ex["qw_mean"], ex["qw_p99"], q, qw_v, vq, shape, wake,
                                        rows_of) if ctx.pattern == "async" else
                     DY.quantile(qw_q, q, qw_v, vq, shape, wake, rows_of))
-            rl_v = DY.normal_quantile(ex["rl_mean"], ex["rl_p99"], q, rl_v, vq_rl, shape, wake,
-                                      rows_of)
+        # RL: a sum of D per-CPU terms, exact law at few dirty CPUs, in both conventions
+        wake, rows_of = ctx.mix if ctx.mix is not None else (None, None)
+        ex = E.model_exprs(qw_cfg, rl_cfg, ctx.pattern)
+        rl_v = DY.normal_quantile(ex["rl_mean"], ex["rl_p99"], q, rl_v, vq_rl, shape, wake,
+                                  rows_of, small=rlsum.SMALL, fixed=ctx.mix is None)
         put(col, qw_v, rl_v)
     if "dirty_cpus" in need:
         d = E.dirty_count(v["dirty_fraction"], n)
