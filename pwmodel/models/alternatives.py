@@ -65,6 +65,55 @@ def skip_requester_expr() -> sp.Expr:
     return F._base()
 
 
+def ru_c2c_lines_expr() -> sp.Expr:
+    """Lines an RU requester moves per dirty CPU, at that CPU's pair c2c: its batch counters
+    (``lines_check``) and the flag."""
+    return S["lines_check"] + 1
+
+
+def skip_c2c_lines_expr() -> sp.Expr:
+    """Lines a SKIP requester moves per dirty CPU: its batch counters."""
+    return S["lines_check"]
+
+
+def _sum_quantile_expr(mean: sp.Expr, lines: sp.Expr, q: float) -> sp.Expr:
+    """q-quantile of mutex + sum over the D dirty CPUs of lines x c_i (c_i the pair c2c of
+    dirty CPU i, 0 for the requester's own), normal approximation given D: mean ``mean``,
+    variance D lines^2 Var(c2c) (N - D) / (N - 1) (D distinct CPUs of the N, drawn without
+    replacement: the finite-population factor). With D < 1 at most one CPU (the farthest
+    class) when P(no CPU) < q, else no drain. Where D <= rlsum.D_EXACT the evaluation takes
+    the exact law of the sum (rlsum.exact_cdfs with these terms) instead; the spread of D
+    itself is the mixture over its law (pwmodel.models.dirty.normal_quantile)."""
+    from statistics import NormalDist
+    z = F.Z99 if q == 0.99 else sp.Float(NormalDist().inv_cdf(q))
+    n, dn = X.n_cpus, F.dirty_expr
+    fpc = sp.Piecewise((0, n <= 1), ((n - dn) / (n - 1), True))
+    var = dn * lines ** 2 * X.c2c_var_ns2 * sp.Max(fpc, 0)
+    one = S["mutex_ns"] + lines * X.c2c_max_ns
+    return sp.Piecewise((F.no_drain_expr(), 1 - dn >= sp.Float(q)), (one, dn < 1),
+                        (mean + z * sp.sqrt(var), True))
+
+
+def ru_quantile_expr(q: float = 0.99) -> sp.Expr:
+    """q-quantile of the RU requester latency (:func:`_sum_quantile_expr`): mutex plus, per
+    dirty CPU, its counters and the flag at the pair's c2c."""
+    return _sum_quantile_expr(ru_requester_expr(), ru_c2c_lines_expr(), q)
+
+
+def skip_quantile_expr(q: float = 0.99) -> sp.Expr:
+    """q-quantile of the SKIP requester latency: mutex plus the check loop's misses."""
+    return _sum_quantile_expr(skip_requester_expr(), skip_c2c_lines_expr(), q)
+
+
+def _terms(lines: sp.Expr):
+    from pwmodel.models import rlsum
+    return rlsum.Terms(lines, sp.Integer(0), None)
+
+
+RU_TERMS = _terms(ru_c2c_lines_expr())      # exact laws of the sums at few dirty CPUs
+SKIP_TERMS = _terms(skip_c2c_lines_expr())
+
+
 def stranded_items_expr() -> sp.Expr:
     """Items left in one dirty isolated CPU's cache under SKIP."""
     return S["batch_items"]

@@ -228,10 +228,9 @@ def compare(analytic: pl.DataFrame, simulated: pl.DataFrame, mean_tol: float = M
 
 
 def _modelled(metric: str) -> tuple[str, ...]:
-    """Strategies with an analytic form of ``metric`` (:data:`pwmodel.strategies.APPLICABLE`:
-    the requester p99 of RU and SKIP is not modelled, the frame repeats their mean)."""
+    """Strategies with an analytic form of ``metric`` (:data:`pwmodel.strategies.FORMS`)."""
     from pwmodel import strategies as ST
-    return ST.APPLICABLE[metric.removesuffix("_ns")]
+    return ST.FORMS[metric.removesuffix("_ns")]
 
 
 def _simulate(sc: Scenario, ns: Sequence[int], reps: int, seed: int, convention: str,
