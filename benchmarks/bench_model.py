@@ -71,6 +71,8 @@ def full_model(sc, base, g, exprs):
         vals["wake_emax_ns"], vals["wake_qmax_ns"] = E.order_stats(dist, d)
     else:
         vals["wake_emax_ns"], vals["wake_qmax_ns"] = E.emax_of(dist, d), E.qmax_of(dist, d)
+    if hasattr(E, "smax_of"):      # the slowest of D works queued t_q apart (newer trees)
+        vals["wake_smax_ns"] = E.smax_of(dist, d, vals["queue_work_ns"])
     lo = dist.support()[0]
     vals["wake_min_ns"] = lo if np.isfinite(lo) else 0.0
     vals["wake_mean_ns"] = dist.mean_ns()

@@ -133,7 +133,7 @@ _MEM: dict[str, sp.Expr] = {}
 @functools.lru_cache(maxsize=None)
 def crossover_symbolic(regime: str = "slowest") -> sp.Expr:
     """N at which RL and QW requester means are equal, for D >= 1 and an N-independent
-    wake maximum (symbol wake_emax_ns). ``regime`` picks the branch of the QW tail:
+    slowest work's wait (symbol wake_smax_ns, :func:`pwmodel.models.fanout.slowest_mean_expr`). ``regime`` picks the branch of the QW tail:
     'slowest' (the slowest CPU's wake-up bounds the flush) or 'lock' (the lru_lock
     serialisation of the parallel drains does).
 
@@ -143,7 +143,7 @@ def crossover_symbolic(regime: str = "slowest") -> sp.Expr:
     n = X.n_cpus
     rl = F.rl_mean_expr()
     if regime == "slowest":
-        tail = F._slowest(X.wake_emax_ns)
+        tail = F.slowest_mean_expr()
     elif regime == "lock":
         tail = F.lru_serial_expr()
     else:

@@ -28,7 +28,7 @@ from pwmodel.models import callsite as CS
 from pwmodel.models import dirty as DY
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
-from pwmodel.models import lrulock, rlsum
+from pwmodel.models import lrulock, rlsum, stagger
 from pwmodel.models import numeric, wakeup as W
 from pwmodel.models import owner as OW
 from pwmodel.models import requester as RQ
@@ -127,6 +127,18 @@ class Wake:
     def qmax(self, k: np.ndarray, rows: np.ndarray, q: float) -> np.ndarray:
         return self._each(rows, lambda dist, x: qmax_of(dist, x, q), k)
 
+    def smax(self, k: np.ndarray, rows: np.ndarray, tq) -> np.ndarray:
+        """:func:`smax_of` at the counts ``k`` (each point's t_q: ``tq``, broadcast with k)."""
+        t = np.broadcast_to(np.asarray(tq, dtype=float), k.shape)
+        gaps = np.unique(t)
+        if gaps.size == 1:
+            return self._each(rows, lambda dist, x: smax_of(dist, x, gaps[0]), k)
+        out = np.empty(k.shape)
+        for g in gaps:
+            sel = t == g
+            out[sel] = self._each(rows[sel], lambda dist, x: smax_of(dist, x, g), k[sel])
+        return out
+
     def cdf(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._each(rows, lambda dist, y: dist.cdf(y), x)
 
@@ -151,7 +163,9 @@ _TABLES: dict[tuple, np.ndarray] = {}
 
 def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Order-statistic values on the fixed grid d = 2^(i/16), i = 0..ceil(16 log2 d_max),
-    computed once per distinct distribution and extended on demand."""
+    computed once per distinct distribution and extended on demand. ``what``: 'emax'
+    (E[max of d]), 'qmax' (its q-quantile) or 'smax' (E[max_i (W_i - i t_q)] of d
+    serially queued works, ``q`` = t_q: :mod:`pwmodel.models.stagger`)."""
     k = int(math.ceil(_PER_OCTAVE * math.log2(max(d_max, 2.0)))) + 1
     key = (dist.signature(), what, q)
     have = _TABLES.get(key, np.empty(0))
@@ -163,6 +177,8 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
         grid = 2.0 ** (np.arange(have.size, k) / _PER_OCTAVE)
         if what == "emax":
             new = np.atleast_1d(np.asarray(dist.expected_max_ns(grid), dtype=float))
+        elif what == "smax":        # q is the queueing gap t_q here
+            new = stagger.table(dist, q, grid)
         else:
             new = np.atleast_1d(np.asarray(dist.quantile(q ** (1.0 / grid)), dtype=float))
         have = np.concatenate([have, new])
@@ -247,6 +263,13 @@ def emax_of(dist: LatencyDist, d: np.ndarray) -> np.ndarray:
     return _interp(dist, d, "emax", 0.0)
 
 
+def smax_of(dist: LatencyDist, d: np.ndarray | _Where, tq: float) -> np.ndarray:
+    """E[max_{i < d} (W_i - i t_q)] in ns: the slowest of d works queued ``tq`` ns apart,
+    beyond the last queueing (:mod:`pwmodel.models.stagger`), on the grid of
+    :func:`emax_of` (d < 1 treated as 1)."""
+    return _interp(dist, d, "smax", float(tq))
+
+
 def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
     """q-quantile of the max of d draws in ns, on the same grid as :func:`emax_of`.
 
@@ -291,6 +314,7 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
         "c2c_nbr_ns": sc.machine.neighbour_c2c_ns(n),
     })
     vals["wake_emax_ns"], vals["wake_qmax_ns"] = order_stats(dist, dirty)
+    vals["wake_smax_ns"] = smax_of(dist, dirty, ps["queue_work_ns"])
     vals.update(lrulock.class_values(dist, sc.machine, ps["dirty_fraction"]))
     vals.update(lrulock.derived_values(vals))
     vals.update(rlsum.class_inputs(sc.machine, n))
@@ -456,6 +480,18 @@ class WakeTables:
         t.min_ns, t.mean_ns = self.min_ns[rows], self.mean_ns[rows]
         return t
 
+    def smax(self, d: np.ndarray, tq: np.ndarray) -> np.ndarray:
+        """:func:`smax_of` for each case (rows of ``d``; ``tq`` a column of each case's
+        t_q), one table per distinct (distribution, t_q)."""
+        t = np.broadcast_to(np.asarray(tq, dtype=float).reshape(-1, 1), (d.shape[0], 1))[:, 0]
+        out = np.empty(d.shape)
+        groups: dict[tuple[int, float], list[int]] = {}
+        for i, (r, g) in enumerate(zip(self.row, t)):
+            groups.setdefault((int(r), float(g)), []).append(i)
+        for (r, g), rows in groups.items():
+            out[rows] = smax_of(self.dists[rows[0]], d[rows], g)
+        return out
+
     def emax(self, d: np.ndarray) -> np.ndarray:
         """E[max of d draws] for each case (rows of ``d``), as :func:`emax_of`."""
         r = self.row
@@ -501,6 +537,7 @@ def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None
     dirty = dirty_count(v["dirty_fraction"], n2)
     tables = tables or WakeTables(cases, float(dirty.max()))
     v["wake_emax_ns"] = tables.emax(dirty)
+    v["wake_smax_ns"] = tables.smax(dirty, v["queue_work_ns"])
     if need_qmax:
         # once per distinct distribution and dirty-count row (settings that leave the
         # wake-up alone share it; the d < 1 quantiles are bisections)

@@ -17,7 +17,7 @@ from typing import Callable
 import sympy as sp
 
 from pwmodel import params as P
-from pwmodel.models import coherence, contention, rlsum
+from pwmodel.models import coherence, contention, rlsum, stagger
 from pwmodel.models import fanout as F
 from pwmodel.models import fastpath as FP
 from pwmodel.models import symbols as X
@@ -197,6 +197,11 @@ def fanout_part() -> str:
          "exact law of the sum, `rlsum.exact_cdfs`, in both dirty-count conventions: each "
          "component of the mixture over D takes its own law)", "fanout.rl_quantile_expr",
          lambda: F.rl_quantile_expr(0.99)),
+        ("Slowest of the $D$ works queued $t_q$ apart, beyond the last queueing: "
+         "$E[Y_D]$, $Y_D = \\max_{i<D} (W_i - i t_q)$ (`wake_smax_ns`, evaluated on a lattice "
+         "by `stagger.table`), so the slowest work starts at $E[\\max_j (j t_q + W_j)] = D t_q "
+         "+ E[Y_D]$", "stagger.smax_expr", stagger.smax_expr),
+        ("End of the slowest work's drain", "fanout.slowest_mean_expr", F.slowest_mean_expr),
         ("Earliest end of the last QW drain allowed by the shared lruvec lock",
          "fanout.lru_serial_expr", F.lru_serial_expr),
         ("QW requester latency, mean: the later of the slowest kworker and the lock-serialised "

@@ -229,7 +229,7 @@ def test_closed_form_crossover_satisfies_equality():
     q, r = evaluate(sc, [c.n_cpus])["requester_mean_ns"].to_list()
     assert q == pytest.approx(r, rel=1e-7)
     assert isinstance(c.expr, sp.Expr)
-    assert {EXTRA["wake_emax_ns"], EXTRA["wake_min_ns"]} & c.expr.free_symbols
+    assert {EXTRA["wake_emax_ns"], EXTRA["wake_smax_ns"], EXTRA["wake_min_ns"]} & c.expr.free_symbols
     # a target that is preempted at once (point mass at 0 wait: a SCHED_IDLE busy task, which
     # every non-idle wake-up preempts) also has a closed form at the mean dirty count
     sc2 = Scenario(XEON, "busy_other", overrides={"p_busy_sched_idle": 1.0}, dirty_count="fixed")
@@ -291,7 +291,8 @@ def test_threaded_evaluation_equals_single_call():
     vals = {**P.defaults().values, "n_cpus": rng.integers(1, 1025, n).astype(float),
             "dirty_fraction": rng.uniform(0, 1, n), "c2c_mean_ns": rng.uniform(5, 200, n),
             "c2c_max_ns": 200.0, "c2c_var_ns2": 100.0, "c2c_nbr_ns": 20.0,
-            "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_qmax_ns": 2e6, "wake_min_ns": 500.0,
+            "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_smax_ns": rng.uniform(1e3, 1e6, n),
+            "wake_qmax_ns": 2e6, "wake_min_ns": 500.0,
             "lru_spin_mean_ns": rng.uniform(0, 1e5, n), "c2c_hand_ns": rng.uniform(5, 200, n)}
     exprs = [F.qw_mean_expr(), F.rl_p99_expr(), F.qw_victim_expr()]
     many = numeric_many(exprs, vals)

@@ -125,7 +125,7 @@ def test_wrong_analytic_form_is_caught():
     def wrong(sc, ns):  # the mean of one wake-up in place of the expected maximum of D
         df = evaluate(sc, ns)
         v = inputs(sc, np.asarray(ns, dtype=float))
-        qw = np.broadcast_to(numeric(F.qw_mean_expr().subs(X.wake_emax_ns, X.wake_mean_ns), v),
+        qw = np.broadcast_to(numeric(F.qw_mean_expr().subs(X.wake_smax_ns, X.wake_mean_ns), v),
                              (len(ns),))
         fix = pl.DataFrame({"n_cpus": list(ns), "qw_wrong": qw.astype(float)})
         return (df.join(fix, on="n_cpus").with_columns(

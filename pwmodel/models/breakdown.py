@@ -46,7 +46,7 @@ class Term:
 
 def ends() -> dict[str, sp.Expr]:
     """The two ends of a flushing QW requester's wait, by regime (``fanout``)."""
-    return {"slowest": F._slowest(X.wake_emax_ns), "lock": F.lru_serial_expr()}
+    return {"slowest": F.slowest_mean_expr(), "lock": F.lru_serial_expr()}
 
 
 def later_end_expr() -> sp.Expr:
@@ -78,7 +78,7 @@ def qw_terms(pattern: str = "flush") -> list[Term]:
         return _common() + [Term("queue_work_on x D", F.dirty_expr * tq)]
     lock = lock_bound_expr()
     wmin = X.wake_min_ns
-    slowest = [("queue_work_on x D", F._d1 * tq), ("wait for slowest kworker", X.wake_emax_ns),
+    slowest = [("queue_work_on x D", F._d1 * tq), ("wait for slowest kworker", X.wake_smax_ns),
                ("drain on target (hot)", coherence.local_drain_expr())]
     locked = [("queue_work_on (first)", tq), ("first kworker start", wmin),
               ("lru_lock-serialised drains", ends()["lock"] - tq - wmin)]

@@ -166,7 +166,7 @@ def depends_nonlinearly(expr: sp.Expr) -> bool:
     g = given(expr)
     if g is None or D not in g.free_symbols:
         return False
-    if g.free_symbols & {X.wake_emax_ns, X.wake_qmax_ns}:
+    if g.free_symbols & {X.wake_emax_ns, X.wake_smax_ns, X.wake_qmax_ns}:
         return True
     try:
         return sp.simplify(sp.diff(g, D, 2)) != 0
@@ -271,6 +271,7 @@ class Wake(Protocol):
 
     def emax(self, k: np.ndarray, rows: np.ndarray) -> np.ndarray: ...   # E[max of k draws]
     def qmax(self, k: np.ndarray, rows: np.ndarray, q: float) -> np.ndarray: ...
+    def smax(self, k: np.ndarray, rows: np.ndarray, tq) -> np.ndarray: ...   # E[max_i (W_i - i t_q)]
     def cdf(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray: ...
 
 
@@ -298,6 +299,7 @@ def _values_at(v: Mapping[str, object], shape, idx, rows, k, wake: Wake, need_qm
     r2 = np.broadcast_to(rows[:, None], k.shape)
     if need_emax:
         sel["wake_emax_ns"] = wake.emax(k, r2)
+        sel["wake_smax_ns"] = wake.smax(k, r2, sel["queue_work_ns"])
     if need_qmax is not None:
         sel["wake_qmax_ns"] = wake.qmax(k, r2, need_qmax)
     return sel

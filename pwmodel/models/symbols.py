@@ -12,7 +12,8 @@ c2c_max_ns = sp.Symbol("c2c_max_ns", **_pos)            # farthest pair class pr
 c2c_var_ns2 = sp.Symbol("c2c_var_ns2", **_pos)          # variance of that latency over the CPUs
 c2c_nbr_ns = sp.Symbol("c2c_nbr_ns", **_pos)            # mean c2c between consecutive CPU ids
 wake_emax_ns = sp.Symbol("wake_emax_ns", **_pos)        # E[max of D queue->start latencies]
-wake_qmax_ns = sp.Symbol("wake_qmax_ns", **_pos)        # a quantile of that maximum (p99 path)
+wake_smax_ns = sp.Symbol("wake_smax_ns", **_pos)        # E[max_i<D (W_i - i t_q)]: slowest of D serially queued works
+wake_qmax_ns = sp.Symbol("wake_qmax_ns", **_pos)        # a quantile of the max of D queue->start latencies (p99 path)
 wake_min_ns = sp.Symbol("wake_min_ns", **_pos)          # lower end of the queue->start support
 wake_mean_ns = sp.Symbol("wake_mean_ns", **_pos)        # E[queue->start] of one work item
 drain_cpu_ns = sp.Symbol("drain_cpu_ns", **_pos)        # CPU time of one drain-all call, all CPUs
@@ -37,7 +38,7 @@ pair_n = tuple(sp.Symbol(f"pair_n_{i}", **_pos) for i in range(PAIR_CLASSES))
 pair_c2c_ns = tuple(sp.Symbol(f"pair_c2c_{i}_ns", **_pos) for i in range(PAIR_CLASSES))
 
 EXTRA: dict[str, sp.Symbol] = {s.name: s for s in [*pair_n, *pair_c2c_ns,
-    n_cpus, c2c_mean_ns, c2c_max_ns, c2c_var_ns2, c2c_nbr_ns, wake_emax_ns, wake_qmax_ns, wake_min_ns, wake_mean_ns,
+    n_cpus, c2c_mean_ns, c2c_max_ns, c2c_var_ns2, c2c_nbr_ns, wake_emax_ns, wake_smax_ns, wake_qmax_ns, wake_min_ns, wake_mean_ns,
     drain_cpu_ns, op_cost_ns, loss_ns, dirty_cpus,
     wake_atom1_w, wake_atom2_w, wake_spread_w, wake_spread_width_ns, c2c_gap1_ns, c2c_gap2_ns,
     lru_spin_mean_ns, lru_spin_last_ns, c2c_hand_ns]}

@@ -21,7 +21,6 @@ from pwmodel import verdict as V
 from pwmodel.evaluate import Scenario, inputs
 from pwmodel.models import fanout as F
 from pwmodel.models import numeric
-from pwmodel.models import symbols as X
 
 
 def table(df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
@@ -48,7 +47,7 @@ def qw_tails(sc: Scenario, n_cpus: float) -> dict[str, float]:
 
     def ev(expr: sp.Expr) -> float:
         return float(np.ravel(numeric(expr, v))[0])
-    return {"slowest": ev(F._slowest(X.wake_emax_ns)), "lock": ev(F.lru_serial_expr())}
+    return {"slowest": ev(F.slowest_mean_expr()), "lock": ev(F.lru_serial_expr())}
 
 
 def regime_of(xo: DC.Crossover) -> str | None:

@@ -29,7 +29,7 @@ import polars as pl
 
 from pwmodel import evaluate as E
 from pwmodel.models import fanout as F
-from pwmodel.models import numeric
+from pwmodel.models import numeric, stagger
 from pwmodel.sweep.analytic import enum_of, quantile_col
 from pwmodel.sweep.grid import Grid
 from pwmodel.sweep.spec import STRUCT_AXES, SweepSpec
@@ -75,9 +75,10 @@ def simulate_fanout(sc: E.Scenario, n_cpus: np.ndarray, seed: int, n_rep: int) -
 def qw_fanout_samples(sc: E.Scenario, n_cpus: np.ndarray, seed: int, n_rep: int) -> pl.DataFrame:
     """Minimal Monte Carlo of one QW lru_add_drain_all(): ``n_rep`` replications per CPU count.
 
-    D = max(1, round(dirty_fraction * n)) works are queued; the requester waits
-    for the slowest: the maximum of D draws of the scenario's queue->start
-    distribution replaces E[max] in the QW closed form (every other term as
+    D = max(1, round(dirty_fraction * n)) works are queued t_q apart; the requester
+    waits for the slowest: draws of max_i (W_i - i t_q) over D draws of the scenario's
+    queue->start distribution (:func:`pwmodel.models.stagger.sample_max`) replace its
+    expectation in the QW closed form (every other term as
     in :func:`pwmodel.models.fanout.qw_mean_expr`). Metric ``requester_ns`` only.
     """
     ps = sc.params()
@@ -89,9 +90,9 @@ def qw_fanout_samples(sc: E.Scenario, n_cpus: np.ndarray, seed: int, n_rep: int)
     parts = []
     for i, ni in enumerate(n):
         d = max(1, int(round(float(E.dirty_count(ps["dirty_fraction"], ni)))))
-        wmax = dist.sample(rng, (n_rep, d)).max(axis=1)
+        wmax = stagger.sample_max(dist, rng, n_rep, d, ps["queue_work_ns"])
         v = {k: (x[i] if isinstance(x, np.ndarray) and x.ndim else x) for k, x in vals.items()}
-        v["wake_emax_ns"] = wmax
+        v["wake_smax_ns"] = wmax
         with np.errstate(invalid="ignore", over="ignore"):
             req = np.broadcast_to(numeric(expr, v), (n_rep,)).astype(float)
         parts.append((float(ni), "QW", "requester_ns", req))
