@@ -13,9 +13,9 @@ Given-D forms. :func:`given` rewrites a fan-out expression with the symbol D
 becomes D, and "no CPU dirty" (d = 0) becomes D = 0. The expressions stay
 the single source (the fanout forms themselves, evaluated with D as an
 input); the averaging is numeric. A form that uses d other than through d N
-(the RL p99's binomial variance, the async requester's normal approximation
-over D) is already a statement about the law of D and has no given-D
-version here (:func:`given` returns None; its closed form stands).
+(a normal approximation whose variance is the binomial N d (1 - d)) is
+already a statement about the law of D and has no given-D version here
+(:func:`given` returns None; its closed form stands).
 
 The law. P(D = k) = C(N, k) d^k (1 - d)^(N - k), from log-gamma (as
 scipy.stats.binom.pmf, vectorised over arrays of N, d and k). Truncation

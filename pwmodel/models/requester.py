@@ -18,13 +18,18 @@ drain still completes when a flushing requester would have been woken, i.e.
 at ``QW - t_wake`` (:func:`qw_async_done_expr`), which is how long the caches
 stay dirty after the call.
 
-p99 of QW_async: D is binomial (N, d), the check loop costs l_check c2c per
-dirty CPU, so with c = t_q + l_check c2c_mean per dirty CPU the requester time
-is t_mutex + D c; normal approximation of D:
+p99 of QW_async at a given D (the form of the fixed convention; the binomial
+spread of D is the mixture over its law, :func:`pwmodel.models.dirty.normal_quantile`):
+the check loop costs l_check c2c per dirty CPU, at the pair class of that CPU,
+so with c = t_q + l_check c2c_mean the requester time is t_mutex + D c plus
+the spread of the D distinct CPUs' classes, variance l_check^2 D Var(c2c)
+(N - D)/(N - 1) (finite population), normal approximation:
 
-    QW_async_p99 = t_mutex + (N d + z_0.99 sqrt(N d (1 - d))) c
+    QW_async_p99 = t_mutex + D c + z_0.99 l_check sqrt(D Var(c2c) (N - D)/(N - 1))
 
-and t_mutex when P(D = 0) >= 0.99 (1 - N d >= 0.99 for N d < 1).
+and t_mutex when P(D = 0) >= 0.99 (1 - N d >= 0.99 for N d < 1). (It once
+carried the binomial variance N d (1 - d) c^2 itself: +155 % at N = 2 against
+the simulated fixed count, where D is certain.)
 
 CPU time of one async QW call: the requester's part plus the D queued drains on
 the targets (``fanout.qw_cpu_expr`` without the requester's wake-up).
@@ -54,11 +59,14 @@ def qw_async_mean_expr() -> sp.Expr:
 
 
 def qw_async_quantile_expr(q: float = 0.99) -> sp.Expr:
-    """q-quantile (normal approximation over the binomial dirty count) of QW_async."""
+    """q-quantile of QW_async at a given D = d N (normal approximation over the pair
+    classes of the D distinct dirty CPUs the check loop reads)."""
     from statistics import NormalDist
     z = F.Z99 if q == 0.99 else sp.Float(NormalDist().inv_cdf(q))
-    n, d = X.n_cpus, S["dirty_fraction"]
-    full = S["mutex_ns"] + (n * d + z * sp.sqrt(n * d * (1 - d))) * _per_dirty_cpu()
+    n, dn = X.n_cpus, F.dirty_expr
+    fpc = sp.Piecewise((0, n <= 1), ((n - dn) / (n - 1), True))
+    spread = S["lines_check"] * sp.sqrt(dn * X.c2c_var_ns2 * sp.Max(fpc, 0))
+    full = S["mutex_ns"] + dn * _per_dirty_cpu() + z * spread
     one = S["mutex_ns"] + _per_dirty_cpu()        # D < 1: at most one dirty CPU
     return sp.Piecewise((F.no_drain_expr(), 1 - F.dirty_expr >= sp.Float(q)),
                         (one, F.dirty_expr < 1), (sp.Max(full, S["mutex_ns"]), True))
