@@ -103,7 +103,7 @@ def test_cross_validation_picks_the_generating_form():
     """Synthetic fan-out data from the 'lock' tail; LOO and hold-out-the-largest-N
     must rank it first among the qw_variant_expr forms."""
     consts = {"wake_emax_ns": 20000.0, "wake_smax_ns": 20000.0, "wake_min_ns": 15000.0, "c2c_mean_ns": 80.0, "c2c_nbr_ns": 30.0,
-              "dirty_fraction": 1.0, "c2c_hand_ns": 30.0}
+              "dirty_fraction": 1.0, "c2c_hand_ns": 30.0, "lru_backlog_end_ns": 0.0}
     forms = {f: Model.from_expr(F.qw_variant_expr(f), x=["n_cpus"], params=["item_drain_ns"],
                                 constants=consts, name=f) for f in ("slowest", "lock", "sum")}
     n = np.repeat([2.0, 4, 8, 16, 32, 64], 3)

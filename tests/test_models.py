@@ -293,7 +293,8 @@ def test_threaded_evaluation_equals_single_call():
             "c2c_max_ns": 200.0, "c2c_var_ns2": 100.0, "c2c_nbr_ns": 20.0,
             "wake_emax_ns": rng.uniform(1e3, 1e6, n), "wake_smax_ns": rng.uniform(1e3, 1e6, n),
             "wake_qmax_ns": 2e6, "wake_min_ns": 500.0,
-            "lru_spin_mean_ns": rng.uniform(0, 1e5, n), "c2c_hand_ns": rng.uniform(5, 200, n)}
+            "lru_spin_mean_ns": rng.uniform(0, 1e5, n), "lru_backlog_end_ns": rng.uniform(0, 1e5, n),
+            "c2c_hand_ns": rng.uniform(5, 200, n)}
     exprs = [F.qw_mean_expr(), F.rl_p99_expr(), F.qw_victim_expr()]
     many = numeric_many(exprs, vals)
     import pwmodel.models as PM

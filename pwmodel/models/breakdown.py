@@ -79,6 +79,7 @@ def qw_terms(pattern: str = "flush") -> list[Term]:
     lock = lock_bound_expr()
     wmin = X.wake_min_ns
     slowest = [("queue_work_on x D", F._d1 * tq), ("wait for slowest kworker", X.wake_smax_ns),
+               ("lru_lock backlog it finds", X.lru_backlog_end_ns),
                ("drain on target (hot)", coherence.local_drain_expr())]
     locked = [("queue_work_on (first)", tq), ("first kworker start", wmin),
               ("lru_lock-serialised drains", ends()["lock"] - tq - wmin)]

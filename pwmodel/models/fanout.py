@@ -137,7 +137,12 @@ def lru_serial_expr() -> sp.Expr:
 
 
 def _slowest(wait_max: sp.Expr) -> sp.Expr:
-    return _d1 * S["queue_work_ns"] + wait_max + coherence.local_drain_expr()
+    """The slowest work's drain ends: its start (the last queueing plus ``wait_max``), the
+    lru_lock backlog it finds when it is a point-mass kworker queued behind the others
+    (``lru_backlog_end_ns``, :func:`pwmodel.models.lrulock.backlog_end_expr`; 0 unless
+    the point masses overlap or queue), and its hot drain."""
+    return (_d1 * S["queue_work_ns"] + wait_max + X.lru_backlog_end_ns
+            + coherence.local_drain_expr())
 
 
 def slowest_mean_expr() -> sp.Expr:

@@ -23,12 +23,14 @@ loss_ns = sp.Symbol("loss_ns", real=True)               # an interruption length
 
 wake_atom1_w = sp.Symbol("wake_atom1_w", **_pos)        # weight of the largest point mass of the wake-up law
 wake_atom2_w = sp.Symbol("wake_atom2_w", **_pos)        # weight of the second point mass (0 if none)
+wake_atom_gap_ns = sp.Symbol("wake_atom_gap_ns", real=True)  # point mass 2's value - point mass 1's
 wake_spread_w = sp.Symbol("wake_spread_w", **_pos)      # weight of its spread (non-point) parts
 wake_spread_width_ns = sp.Symbol("wake_spread_width_ns", **_pos)  # width of the spread parts
 c2c_gap1_ns = sp.Symbol("c2c_gap1_ns", **_pos)          # mean c2c to the next dirty CPU of point mass 1
 c2c_gap2_ns = sp.Symbol("c2c_gap2_ns", **_pos)          # mean c2c to the next dirty CPU of point mass 2
 lru_spin_mean_ns = sp.Symbol("lru_spin_mean_ns", **_pos)  # mean spin of a kworker on the lru_lock
 lru_spin_last_ns = sp.Symbol("lru_spin_last_ns", **_pos)  # spin of the last kworker in the lru_lock queue
+lru_backlog_end_ns = sp.Symbol("lru_backlog_end_ns", **_pos)  # lru_lock backlog the last point-mass kworker finds
 c2c_hand_ns = sp.Symbol("c2c_hand_ns", **_pos)          # mean c2c of one lru_lock hand-off
 
 # pair classes seen from the requester (self first, then the machine's levels), padded with
@@ -40,5 +42,5 @@ pair_c2c_ns = tuple(sp.Symbol(f"pair_c2c_{i}_ns", **_pos) for i in range(PAIR_CL
 EXTRA: dict[str, sp.Symbol] = {s.name: s for s in [*pair_n, *pair_c2c_ns,
     n_cpus, c2c_mean_ns, c2c_max_ns, c2c_var_ns2, c2c_nbr_ns, wake_emax_ns, wake_smax_ns, wake_qmax_ns, wake_min_ns, wake_mean_ns,
     drain_cpu_ns, op_cost_ns, loss_ns, dirty_cpus,
-    wake_atom1_w, wake_atom2_w, wake_spread_w, wake_spread_width_ns, c2c_gap1_ns, c2c_gap2_ns,
-    lru_spin_mean_ns, lru_spin_last_ns, c2c_hand_ns]}
+    wake_atom1_w, wake_atom2_w, wake_atom_gap_ns, wake_spread_w, wake_spread_width_ns, c2c_gap1_ns, c2c_gap2_ns,
+    lru_spin_mean_ns, lru_spin_last_ns, lru_backlog_end_ns, c2c_hand_ns]}
