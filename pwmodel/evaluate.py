@@ -195,10 +195,12 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
 def _disk_name(dist: LatencyDist, what: str, q: float) -> str | None:
     """The cache file of a table whose nodes are worth keeping between runs (pwmodel.diskcache):
     E[max] of a mixture with a SciPy continuous part (each node a Simpson quadrature over
-    thousands of points); the name hashes the distribution's signature, the code that
+    thousands of points), and its staggered maximum (each node a sum over the CDF on a
+    lattice as long as the largest count; models.stagger.table, keyed also by t_q and that
+    module's source); the name hashes the distribution's signature, the code that
     computes it (pwmodel.dist) and the library versions. Each node is computed on its own
     (one row of one Simpson call), so a stored prefix extended later equals a fresh table."""
-    if what != "emax" or type(dist) is not LatencyDist:
+    if what not in ("emax", "smax") or type(dist) is not LatencyDist:
         return None
     from pwmodel.dist import Continuous, Lognorm
     parts = [c for c in dist.components if isinstance(c, Continuous)]
@@ -208,6 +210,11 @@ def _disk_name(dist: LatencyDist, what: str, q: float) -> str | None:
         return None
     import scipy
     from pwmodel import diskcache
+    if what == "smax":      # the staggered maximum at the queueing gap q = t_q (models.stagger)
+        return diskcache.key(diskcache.source_hash("pwmodel.dist"),
+                             diskcache.source_hash("pwmodel.models.stagger"), np.__version__,
+                             scipy.__version__, _PER_OCTAVE, dist.signature(), what,
+                             float(q).hex()) + ".f8"
     return diskcache.key(diskcache.source_hash("pwmodel.dist"), np.__version__, scipy.__version__,
                          _PER_OCTAVE, dist.signature()) + ".f8"
 
