@@ -48,6 +48,7 @@ averaged over the calls that drain at least one CPU. Times in ns, rates in Hz.
 
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -165,8 +166,16 @@ def plan(sc: Scenario, n: int, dirty: str = "binomial") -> Plan:
         local_cs_ns=scs, local_hz=ll, remote_hz=v["remote_rate_hz"],
         idle=OW.is_idle(sc.isolation), c2c_from0=c2c0, spans=spans, c2c_levels=c2cs,
         sampler=FastSampler(sc.wake_dist(ps)), dirty_mode=dirty, pattern=sc.pattern,
-        pair_table=(pair_c2c(*np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), spans, c2cs)
-                    if n <= PAIR_TABLE_MAX else None))
+        pair_table=_pair_table(n, spans, c2cs) if n <= PAIR_TABLE_MAX else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _pair_table(n: int, spans: tuple[int, ...], c2cs: tuple[float, ...]) -> np.ndarray:
+    """The (n, n) pair c2c table of a topology, built once (a million entries at n = 1024,
+    for every plan of a validation grid before); read-only, shared by the plans."""
+    t = pair_c2c(*np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), spans, c2cs)
+    t.setflags(write=False)
+    return t
 
 
 def _dirty_mask(p: Plan, rng: np.random.Generator, r: int) -> np.ndarray:
