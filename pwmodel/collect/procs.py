@@ -59,7 +59,11 @@ class Helpers:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 p.wait(timeout=max(0.01, deadline - time.monotonic()))
         for p in self.procs:
-            # the group may hold children even after the leader exited
+            # the group may hold children even after the leader exited; a member left at
+            # SCHED_IDLE (or a high nice) on a loaded CPU may wait seconds to be scheduled and
+            # exit: give it the normal policy first, so the kill takes effect at once
+            for pid in _group_members(p.pid):
+                _normal_policy(pid)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(p.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -67,7 +71,7 @@ class Helpers:
         # the leader's exit does not mean its group's children are gone: a killed child
         # still has to be scheduled to exit (a SCHED_IDLE busy loop on a loaded CPU can take
         # a while); wait until no live (non-zombie) member of any group remains
-        deadline = time.monotonic() + 10.0
+        deadline = time.monotonic() + 30.0
         groups = {p.pid for p in self.procs}
         while groups and time.monotonic() < deadline:
             groups = {g for g in groups if _group_alive(g)}
@@ -82,8 +86,22 @@ class Helpers:
                 signal.signal(sig, old)
 
 
+def _normal_policy(pid: int) -> None:
+    """SCHED_OTHER at nice 0 for ``pid`` (a helper about to be killed), if it still exists."""
+    with contextlib.suppress(OSError):
+        os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, 0)
+
+
 def _group_alive(pgid: int) -> bool:
     """Whether a process of group ``pgid`` still runs (zombies, already dead, do not count)."""
+    return bool(_group_members(pgid))
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of group ``pgid``."""
+    out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -94,8 +112,8 @@ def _group_alive(pgid: int) -> bool:
             continue
         fields = stat[stat.rfind(")") + 2:].split()   # after "pid (comm) ": state ppid pgrp
         if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return True
-    return False
+            out.append(int(d))
+    return out
 
 
 def read_lines(proc: subprocess.Popen, deadline: float) -> Iterator[str]:
