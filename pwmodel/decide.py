@@ -25,9 +25,7 @@ import dataclasses
 import functools
 import hashlib
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -91,25 +89,21 @@ class Crossover:
     residual_ns: float = math.nan
 
 
-def _sympy_cache_dir() -> Path:
-    root = os.environ.get("PWMODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pwmodel")
-    return Path(root) / "sympy"
-
-
 def _disk_cached(key_expr: sp.Expr, build) -> sp.Expr:
     """``build()`` once per package version and expression (hash of ``srepr(key_expr)``):
-    kept in memory and in the cache folder ($PWMODEL_CACHE or ~/.cache/pwmodel) as srepr
-    text, so a fresh process reads it instead of solving again. An unreadable cache file,
-    or one that is not an expression in the equation's symbols, is rebuilt; an unwritable
-    cache folder is skipped (files are written atomically: never half a file)."""
+    kept in memory and in the cache folder (:mod:`pwmodel.diskcache`, kind ``sympy``) as
+    srepr text, so a fresh process reads it instead of solving again. An unreadable cache
+    file, or one that is not an expression in the equation's symbols, is rebuilt; an
+    unwritable cache folder is skipped (files are written atomically: never half a file)."""
+    from pwmodel import diskcache
     h = hashlib.sha256(f"{__version__}\n{sp.srepr(key_expr)}".encode()).hexdigest()[:32]
     if h in _MEM:
         return _MEM[h]
-    f = _sympy_cache_dir() / f"{h}.srepr"
+    name = f"{h}.srepr"
     out = None
+    data = diskcache.read("sympy", name)
     try:
-        out = sp.sympify(f.read_text(), locals=None) if f.exists() else None
+        out = sp.sympify(data.decode(), locals=None) if data is not None else None
     except Exception:   # a damaged cache file: rebuild it
         out = None
     if out is not None and not (isinstance(out, sp.Expr)
@@ -117,12 +111,7 @@ def _disk_cached(key_expr: sp.Expr, build) -> sp.Expr:
         out = None      # readable but not a solution in the equation's symbols: rebuild
     if out is None:
         out = build()
-        try:
-            from pwmodel import atomic
-            f.parent.mkdir(parents=True, exist_ok=True)
-            atomic.write_text(f, sp.srepr(out))
-        except OSError:
-            pass
+        diskcache.write("sympy", name, sp.srepr(out).encode())
     _MEM[h] = out
     return out
 
