@@ -343,10 +343,11 @@ def dirty_part() -> str:
             "(`dirty.given`: $d N$ replaced by $D$) over the law of $D$. "
             "`Scenario.dirty_count` chooses the law: `binomial` (below) or `fixed` "
             "($D = d N$, stochastic rounding). The law is truncated where the dropped mass "
-            "is below $10^{-12}$ (Bernstein's inequality), interpolated between integer $N$, "
-            "and binned into at most 64 runs for wide supports; a form linear in $D$, or one "
-            "whose mixture a 7-point Gauss-Hermite check puts within a tenth of the "
-            "validation tolerance of the closed form, keeps the closed form "
+            f"is below {dirty.TAIL_MASS:g} (Bernstein's inequality), interpolated between integer $N$, "
+            f"and binned into at most {dirty.EXACT_SUPPORT} runs for wide supports; a form "
+            f"linear in $D$, or one whose mixture a {dirty.COARSE_NODES}-point Gauss-Hermite "
+            f"check puts within {dirty.SWITCH:g} x the validation tolerance of the closed form, "
+            "keeps the closed form "
             "(`dirty.EXACT_SUPPORT`, `dirty.SWITCH`; the reasoning is in the module's "
             "docstring).\n\n" + _section(formulas))
 
