@@ -96,6 +96,47 @@ def test_generated_code_is_stored_read_back_checked_and_optional(tmp_path, monke
         **vals, **{str(s): 0.5 for s in F.qw_victim_worst_expr().free_symbols if str(s) not in vals}}))
 
 
+def test_named_code_needs_no_expressions_once_stored(tmp_path, monkeypatch) -> None:
+    """The lru_lock derived forms looked up by name: the first process builds the expressions
+    and stores the code; a later one (compile caches bypassed) runs the stored code without
+    building them, bit for bit the values of the expressions themselves; a damaged entry
+    (or one with a wrong argument count) is built again."""
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    _fresh_numeric(monkeypatch)
+    monkeypatch.setattr(PM, "compiled_named", PM.compiled_named.__wrapped__)
+    exprs = lrulock._derived_exprs()
+    rng = np.random.default_rng(3)
+    vals = {str(s): rng.uniform(0.01, 0.99, 40_000) for e in exprs for s in e.free_symbols}
+    vals["n_cpus"] = rng.integers(1, 2048, 40_000).astype(float)   # blocks over threads
+    want = PM.numeric_many(exprs, vals)
+    built = []
+
+    def build():
+        built.append(1)
+        return exprs
+
+    first = PM.numeric_named("test derived", build, vals)
+    assert built == [1]
+    files = sorted((tmp_path / "c" / "named").glob("*.py"))
+    assert len(files) == 1
+    again = PM.numeric_named("test derived", build, vals)
+    assert built == [1]                                   # read back: nothing built
+    for a, b, c in zip(want, first, again):
+        assert np.array_equal(a, b, equal_nan=True) and np.array_equal(a, c, equal_nan=True)
+    assert lrulock.derived_values(vals).keys() == lrulock.DERIVED.keys()
+    text = files[0].read_text()
+    for damaged in ("", "# {}\n", text.replace('"outputs"', '"out"'),
+                    text.replace('"args": [', '"args": ["extra", ')):
+        files[0].write_text(damaged)
+        got = PM.numeric_named("test derived", build, vals)
+        for a, b in zip(want, got):
+            assert np.array_equal(a, b, equal_nan=True)
+    assert len(built) == 5
+    missing = {k: x for k, x in vals.items() if k != "n_cpus"}
+    with pytest.raises(Exception, match="n_cpus"):
+        PM.numeric_named("test derived", build, missing)
+
+
 def test_fingerprint_tells_expressions_apart() -> None:
     x, y = sp.symbols("x y")
     xp = sp.Symbol("x", positive=True)

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -143,19 +143,25 @@ def _lambdify(syms: list, expr: object) -> Callable:
     of the expression (:func:`fingerprint`), the argument names, the model sources and the
     library versions, so that a fresh process executes it instead of generating it again
     (the same source, hence the same operations and values)."""
+    return _lambdify_text(syms, expr)[0]
+
+
+def _lambdify_text(syms: list, expr: object) -> tuple[Callable, str | None]:
+    """:func:`_lambdify` and the stored text of its code (None: not storable)."""
     from pwmodel import diskcache
     name = _code_name(syms, expr)
     data = diskcache.read("code", name)
     if data is not None:
-        fn = _code_load(data.decode("utf-8", "replace"), len(syms))
+        text = data.decode("utf-8", "replace")
+        fn = _code_load(text, len(syms))
         if fn is not None:
-            return fn
+            return fn, text
     from scipy.special import erfc        # the normal tail (models/lrulock.py)
     fn = sp.lambdify(syms, expr, modules=[{"erfc": erfc}, "numpy"], cse=True, printer=_printer())
     text = _code_text(fn)
     if text is not None:
         diskcache.write("code", name, text.encode("utf-8"))
-    return fn
+    return fn, text
 
 
 def disk_memo(kind: str) -> Callable:
@@ -215,14 +221,69 @@ def _compile_many(exprs: tuple[sp.Expr, ...]) -> tuple[Callable, tuple[str, ...]
     return _lambdify(syms, list(exprs)), names
 
 
-def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr], values: Mapping[str, object]) -> list[np.ndarray]:
+_NAMED_TAG = "named v1"
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_named(name: str, build: Callable[[], Sequence[sp.Expr]]) -> tuple[Callable, tuple[str, ...], int]:
+    """(generated function, argument names, number of outputs) of the expressions ``build()`` returns, found in
+    the cache folder by ``name`` and the sources of the model and parameter modules (which
+    are all the expressions are made of) instead of by the expressions themselves: a fresh
+    process that finds the entry neither builds the SymPy expressions nor generates code
+    (building some of them, the lru_lock overlap forms, costs seconds of SymPy's Max/Min
+    simplification). The entry holds the code :func:`_lambdify` generates from ``build()``
+    (arguments in :func:`numeric_many`'s order), so the values are those of
+    :func:`numeric_many` on the same expressions, bit for bit
+    (checked in the tests); any change to a model or parameter source gives a new entry."""
+    import json
+    import scipy
+    from pwmodel import diskcache
+    key = diskcache.key(_NAMED_TAG, _CODE_TAG, name, sp.__version__, np.__version__,
+                        scipy.__version__, diskcache.source_hash("pwmodel.models"),
+                        diskcache.source_hash("pwmodel.params")) + ".py"
+    data = diskcache.read("named", key)
+    if data is not None:
+        text = data.decode("utf-8", "replace")
+        try:
+            head = json.loads(text.split("\n", 1)[0][2:])
+            names, n_out = tuple(head["args"]), int(head["outputs"])
+        except (ValueError, KeyError, TypeError, IndexError):
+            names, n_out = None, 0
+        if names is not None and all(isinstance(n, str) for n in names):
+            fn = _code_load(text, len(names))
+            if fn is not None:
+                return fn, names, n_out
+    exprs = tuple(build())
+    names = tuple(sorted({str(s) for e in exprs for s in e.free_symbols}))
+    fn, text = _lambdify_text([SYMBOLS.get(n) or EXTRA[n] for n in names], list(exprs))
+    if text is not None:
+        head, src = text.split("\n", 1)
+        meta = {**json.loads(head[2:]), "args": list(names), "outputs": len(exprs)}
+        diskcache.write("named", key, ("# " + json.dumps(meta) + "\n" + src).encode("utf-8"))
+    return fn, names, len(exprs)
+
+
+def numeric_named(name: str, build: Callable[[], Sequence[sp.Expr]],
+                  values: Mapping[str, object]) -> list[np.ndarray]:
+    """:func:`numeric_many` of ``build()`` through :func:`compiled_named` (the expressions
+    built only when the cache folder has no code for them)."""
+    return numeric_many(None, values, compiled=compiled_named(name, build))
+
+
+def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr] | None, values: Mapping[str, object],
+                 compiled: tuple[Callable, tuple[str, ...], int] | None = None) -> list[np.ndarray]:
     """Evaluate several expressions in one generated function (common subexpressions shared).
 
     Large inputs are evaluated in blocks of :data:`_CHUNK` elements, so that the
     temporaries of the generated code stay in the CPU cache instead of streaming through
     memory, spread over a few threads (NumPy releases the GIL in its ufuncs); each element
     is computed by the same operations as in one call over the whole arrays."""
-    fn, names = _compile_many(tuple(exprs))
+    if compiled is None:
+        exprs = tuple(exprs)
+        fn, names = _compile_many(exprs)
+        n_out = len(exprs)
+    else:
+        fn, names, n_out = compiled
     missing = [n for n in names if n not in values]
     if missing:
         from pwmodel.errors import PwmodelError
@@ -236,7 +297,7 @@ def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr], values: Mapping[str
     # scalars stay scalars; arrays are brought to the common shape and flattened
     flat = [a if a.ndim == 0 else np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
             for a in args]
-    outs = [np.empty(size) for _ in exprs]
+    outs = [np.empty(size) for _ in range(n_out)]
     starts = list(range(0, size, _CHUNK))
     workers = max(1, min(os.cpu_count() or 1, 8, len(starts)))
 

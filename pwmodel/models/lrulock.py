@@ -400,8 +400,8 @@ def derived_values(v: dict) -> dict[str, np.ndarray]:
     """lru_spin_mean_ns, lru_spin_last_ns and c2c_hand_ns from the symbol values ``v``
     (parameters, c2c_mean_ns, n_cpus and :func:`class_values`): the fan-out forms take
     them as inputs, so their expressions stay small."""
-    from pwmodel.models import numeric_many
-    out = numeric_many(_derived_exprs(), v)
+    from pwmodel.models import numeric_named
+    out = numeric_named("lrulock.derived " + " ".join(DERIVED), _derived_exprs, v)
     return dict(zip(DERIVED, out))
 
 
