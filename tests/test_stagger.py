@@ -68,3 +68,40 @@ def test_busy_targets_victims_count_the_tick_kworkers_in_the_queue(busy_1024):
     for metric in ("victim_mean_ns", "victim_worst_ns"):
         assert _agrees(a[metric], s, metric), (metric, a[metric], s[metric])
     assert abs(a["cpu_time_ns"] / s["cpu_time_ns"] - 1) <= DY.MEAN_TOL, (a, s)
+
+
+@pytest.mark.parametrize("machine,iso", [("intel-xeon-8375c-2s", "busy_other"),
+                                         ("intel-xeon-8375c-2s", "idle"),
+                                         ("intel-xeon-8375c-2s", "nohz_fifo_throttle"),
+                                         ("local-kvm-2vcpu", "busy_other"),
+                                         (None, "a lognormal tail beyond the 1 - 1e-13 quantile")])
+def test_lattice_cut_where_the_cdf_is_one_changes_no_bit(machine, iso, monkeypatch):
+    """The lattice stops at the first block whose CDF is 1 exactly (large dirty counts
+    need a lattice far beyond the support); the table equals, bit for bit, the one summed
+    over every row of the lattice (blocks of 8 and 100 rows: cuts at many places, also
+    in a lognormal tail)."""
+    if machine is None:
+        from pwmodel import dist as PD
+        dist = PD.LatencyDist([PD.continuous(PD.Lognorm(1.2, 3000.0), 0.9), PD.point(500.0, 0.1)])
+    else:
+        dist = Scenario(M.get(machine), iso).wake_dist()
+    ds = 2.0 ** (np.arange(0, 305, 7) / 16)
+    got = [stagger.table(dist, 480.0, ds)]
+    for rows, blocks in ((8, 10 ** 6), (100, 10 ** 6)):   # cuts at many places
+        monkeypatch.setattr(stagger, "BLOCK_ROWS", rows)
+        monkeypatch.setattr(stagger, "BLOCKS", blocks)
+        got.append(stagger.table(dist, 480.0, ds))
+
+    def full(dist, lo, delta, rows, least):
+        x = lo + (np.arange(rows * stagger.SUB) + 0.5) * delta
+        f = np.clip(np.asarray(dist.cdf(x), dtype=float), 0.0, 1.0)
+        zero = f <= 0.0
+        with np.errstate(divide="ignore"):
+            lf = np.where(zero, 0.0, np.log(np.where(zero, 1.0, f)))
+        return lf.reshape(rows, stagger.SUB), zero.reshape(rows, stagger.SUB).astype(float)
+
+    monkeypatch.setattr(stagger, "_log_lattice", full)
+    want = stagger.table(dist, 480.0, ds)
+    for g in got:
+        assert np.array_equal(g, want, equal_nan=True)
+    assert np.all(np.diff(want) >= 0)            # E[Y_D] grows with D

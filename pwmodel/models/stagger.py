@@ -60,6 +60,7 @@ import sympy as sp
 SUB = 4             # lattice nodes per queueing gap t_q
 LATTICE = 4096      # most queueing gaps the lattice spans before its step grows
 _TOP = 1e-13        # an unbounded continuous tail is cut at its 1 - _TOP quantile
+BLOCK_ROWS, BLOCKS = 1024, 64   # lattice rows per CDF block: at least BLOCK_ROWS, at most 1/BLOCKS of them
 
 _x, _i, _d = sp.symbols("x i D", nonnegative=True)
 _F = sp.Function("F_W")
@@ -98,28 +99,53 @@ def table(dist, tq: float, ds: np.ndarray) -> np.ndarray:
     n_real = ds / c
     n_max = int(math.ceil(n_real.max())) + 1
     rows = rows_eval + n_max
-    x = lo + (np.arange(rows * SUB) + 0.5) * delta
-    f = np.clip(np.asarray(dist.cdf(x), dtype=float), 0.0, 1.0)
-    zero = f <= 0.0
-    with np.errstate(divide="ignore"):
-        lf = np.where(zero, 0.0, np.log(np.where(zero, 1.0, f))).reshape(rows, SUB)
-    zc = zero.reshape(rows, SUB).astype(float)
+    lf, zc = _log_lattice(dist, lo, delta, rows, rows_eval)
+    top = lf.shape[0]           # rows at and beyond ``top``: F = 1 exactly, log F = 0
     # prefix sums down each residue column, with a zero row in front: P[r] = sum of rows < r
     P = np.vstack([np.zeros((1, SUB)), np.cumsum(lf, axis=0)])
     Z = np.vstack([np.zeros((1, SUB)), np.cumsum(zc, axis=0)])
+    lf = np.vstack([lf, np.zeros((1, SUB))])
+    zc = np.vstack([zc, np.zeros((1, SUB))])
     out = np.empty(ds.shape)
     for idx, n in enumerate(n_real):
         m = int(math.floor(n))
         frac = n - m
-        s = P[m:m + rows_eval] - P[:rows_eval]
-        z = Z[m:m + rows_eval] - Z[:rows_eval]
+        if m + rows_eval <= top:
+            at = slice(m, m + rows_eval)
+        else:                   # past the top the sums stay put (adding log 1 = 0)
+            at = np.minimum(np.arange(m, m + rows_eval), top)
+        s = P[at] - P[:rows_eval]
+        z = Z[at] - Z[:rows_eval]
         if frac > 0:
-            s = s + frac * lf[m:m + rows_eval]
-            z = z + zc[m:m + rows_eval]
+            s = s + frac * lf[at]
+            z = z + zc[at]
         with np.errstate(under="ignore"):
             prod = np.where(z > 0, 0.0, np.exp(c * s))
         out[idx] = lo + delta * float(np.sum(1.0 - prod))
     return out
+
+
+def _log_lattice(dist, lo: float, delta: float, rows: int, least: int) -> tuple[np.ndarray, np.ndarray]:
+    """(log F, F == 0) on the lattice x_k = lo + (k + 1/2) delta, as (R, SUB) arrays with
+    ``least`` <= R <= ``rows``: computed in blocks of rows up to the first block, ending at
+    or past row ``least``, whose last row has F = 1 exactly; beyond it F = 1 exactly too (the mixture's CDF is a sum of nondecreasing
+    terms, and rounding keeps it nondecreasing), so the rows dropped add log 1 = 0 to every
+    sum and 0 to the zero counts: the same sums, bit for bit, as over all ``rows`` rows."""
+    block = max(BLOCK_ROWS, rows // BLOCKS)
+    lfs, zcs = [], []
+    done = 0
+    while done < rows:
+        hi = min(rows, done + block)
+        x = lo + (np.arange(done * SUB, hi * SUB) + 0.5) * delta
+        f = np.clip(np.asarray(dist.cdf(x), dtype=float), 0.0, 1.0)
+        zero = f <= 0.0
+        with np.errstate(divide="ignore"):
+            lfs.append(np.where(zero, 0.0, np.log(np.where(zero, 1.0, f))).reshape(-1, SUB))
+        zcs.append(zero.reshape(-1, SUB).astype(float))
+        done = hi
+        if done >= least and np.all(f[-SUB:] == 1.0):
+            break
+    return np.concatenate(lfs), np.concatenate(zcs)
 
 
 def sample_max(dist, rng: np.random.Generator, n_rep: int, d: int, tq: float) -> np.ndarray:
