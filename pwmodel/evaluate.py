@@ -114,12 +114,18 @@ class Wake:
         u = self.row[rows]
         if len(self.dists) == 1:
             return np.asarray(fn(self.dists[0], x), dtype=float)
-        out = np.empty(x.shape)
-        for i, dist in enumerate(self.dists):
-            sel = u == i
-            if sel.any():
-                out[sel] = fn(dist, x[sel])
-        return out
+        # the points of each distribution, in their flat order (what x[u == i] selects),
+        # found by one stable sort instead of one pass over all points per distribution
+        uf = np.broadcast_to(u, x.shape).reshape(-1)
+        xf = np.asarray(x).reshape(-1)
+        order = np.argsort(uf, kind="stable")
+        su = uf[order]
+        cut = np.flatnonzero(su[1:] != su[:-1]) + 1
+        out = np.empty(uf.size)
+        for a, b in zip(np.concatenate([[0], cut]), np.concatenate([cut, [su.size]])):
+            idx = order[a:b]
+            out[idx] = fn(self.dists[su[a]], xf[idx])
+        return out.reshape(x.shape)
 
     def emax(self, k: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._each(rows, emax_of, k)
@@ -173,6 +179,8 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
         disk = _disk_name(dist, what, q)
         if disk is not None and have.size == 0:
             have = _disk_read(disk)
+            if have.size >= k:           # kept in memory too: read from disk once
+                _TABLES[key] = have
     if have.size < k:
         grid = 2.0 ** (np.arange(have.size, k) / _PER_OCTAVE)
         if what == "emax":
@@ -185,7 +193,7 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
         if disk is not None:
             from pwmodel import diskcache
             diskcache.write("tables", disk, have.astype("<f8").tobytes())
-        if len(_TABLES) > 512:
+        if len(_TABLES) > 8192:      # ~3 kB each: a few thousand distributions (bands, sweeps)
             _TABLES.clear()
         _TABLES[key] = have
     grid = 2.0 ** (np.arange(k) / _PER_OCTAVE)
