@@ -28,16 +28,19 @@ def plan(sc: E.Scenario) -> U.Plan:
     return U.Plan(sc, c2c=c2c_ratios(sc.machine))
 
 
-def curves(sc: E.Scenario, n: Sequence[float] | np.ndarray) -> pl.DataFrame:
-    """evaluate() at ``n`` with the band ends as extra columns ``*_lo_ns`` / ``*_hi_ns``
-    (rows in evaluate()'s order)."""
+def curves(sc: E.Scenario, n: Sequence[float] | np.ndarray,
+           metrics: Sequence[str] = BAND_METRICS) -> pl.DataFrame:
+    """evaluate() at ``n`` with the band ends of ``metrics`` as extra columns ``*_lo_ns`` /
+    ``*_hi_ns`` (rows in evaluate()'s order). Each metric's band is computed on its own
+    (the same ends whichever others are asked for); a figure asks only for what it draws
+    (the p99's mixture quantiles cost the most)."""
     base = E.evaluate(sc, n)
     nn = np.atleast_1d(np.asarray(n, dtype=float))
-    bands = U.metric_bands(plan(sc), nn, BAND_METRICS)
+    bands = U.metric_bands(plan(sc), nn, tuple(metrics))
     n_col = nn.astype(np.int64) if np.all(nn == np.round(nn)) else nn
     ends = pl.concat([pl.DataFrame({
         "n_cpus": n_col, "strategy": [strat] * nn.size,
-        **{c.replace("_ns", "_lo_ns"): bands[(c, strat)].low for c in BAND_METRICS},
-        **{c.replace("_ns", "_hi_ns"): bands[(c, strat)].high for c in BAND_METRICS},
+        **{c.replace("_ns", "_lo_ns"): bands[(c, strat)].low for c in metrics},
+        **{c.replace("_ns", "_hi_ns"): bands[(c, strat)].high for c in metrics},
     }) for strat in ("QW", "RL")])
     return base.join(ends, on=["n_cpus", "strategy"], how="left", maintain_order="left")

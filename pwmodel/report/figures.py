@@ -189,7 +189,8 @@ def requester_latency(cfg: R.Config):
         if mname == "local":
             _local_panel(ax, cfg)
             continue
-        df = R.curves(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides), n)
+        df = R.curves(R.scenario(mname, iso, None, cfg.callsite, cfg.overrides), n,
+                      ["requester_mean_ns"])
         for strat in ("QW", "RL"):
             d = df.filter(pl.col("strategy") == strat)
             st = STYLE.STRATEGY[strat]
@@ -235,7 +236,7 @@ def victim_interruption(cfg: R.Config):
                 label=f"RL model, {mname}")
     m0 = cfg.machines[0]
     sc0 = R.scenario(m0, iso, None, cfg.callsite, cfg.overrides)
-    df = R.curves(sc0, [R.machine(m0).n_cpus]).filter(pl.col("strategy") == "QW")
+    df = R.curves(sc0, [R.machine(m0).n_cpus], ["victim_mean_ns"]).filter(pl.col("strategy") == "QW")
     q, lo, hi = (float(df[c][0]) for c in ("victim_mean_ns", "victim_mean_lo_ns",
                                            "victim_mean_hi_ns"))
     ax.plot(x / 1e3, (x < q).astype(float), color=STYLE.ORANGE, linestyle="--",
