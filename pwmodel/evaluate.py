@@ -203,18 +203,19 @@ def _table(dist: LatencyDist, what: str, q: float, d_max: float) -> tuple[np.nda
 def _disk_name(dist: LatencyDist, what: str, q: float) -> str | None:
     """The cache file of a table whose nodes are worth keeping between runs (pwmodel.diskcache):
     E[max] of a mixture with a SciPy continuous part (each node a Simpson quadrature over
-    thousands of points), and its staggered maximum (each node a sum over the CDF on a
-    lattice as long as the largest count; models.stagger.table, keyed also by t_q and that
-    module's source); the name hashes the distribution's signature, the code that
+    thousands of points), and the staggered maximum of any mixture of point masses,
+    uniforms and such parts (each node a sum over the CDF on a lattice of up to thousands
+    of queueing gaps; models.stagger.table, keyed also by t_q and that module's source: the
+    N* intervals need one table per setting of the wake-up parameters); the name hashes the distribution's signature, the code that
     computes it (pwmodel.dist) and the library versions. Each node is computed on its own
     (one row of one Simpson call), so a stored prefix extended later equals a fresh table."""
     if what not in ("emax", "smax") or type(dist) is not LatencyDist:
         return None
     from pwmodel.dist import Continuous, Lognorm
     parts = [c for c in dist.components if isinstance(c, Continuous)]
-    if not parts or not all(isinstance(c.rv, Lognorm) or
-                            type(getattr(c.rv, "dist", None)).__module__.startswith("scipy.stats")
-                            for c in parts):
+    if not all(isinstance(c.rv, Lognorm) or
+               type(getattr(c.rv, "dist", None)).__module__.startswith("scipy.stats")
+               for c in parts) or (what == "emax" and not parts):
         return None
     import scipy
     from pwmodel import diskcache

@@ -166,3 +166,26 @@ def test_order_statistic_tables_are_stored_and_read_back_bit_for_bit(tmp_path, m
     monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
     monkeypatch.setattr(E, "_TABLES", {})
     assert np.array_equal(E._table(dist, "emax", 0.0, 1024.0)[1], fresh)
+
+
+def test_staggered_tables_of_any_mixture_are_stored_and_read_once(tmp_path, monkeypatch) -> None:
+    """The staggered maximum of a point-mass-and-uniform wake-up law (one table per setting
+    of the N* intervals) is kept in the cache folder; read back, it stays in memory: the
+    file is read once, not at every lookup."""
+    from pwmodel import diskcache
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(E, "_TABLES", {})
+    dist = D.LatencyDist([D.point(0.0, 0.93), D.uniform(0.0, 1e6, 0.07)], 2817.0)
+    _, first = E._table(dist, "smax", 480.0, 512.0)
+    assert len(list((tmp_path / "c" / "tables").glob("*"))) == 1
+    monkeypatch.setattr(E, "_TABLES", {})
+    reads = []
+    real = diskcache.read
+    monkeypatch.setattr(diskcache, "read", lambda *a: reads.append(a) or real(*a))
+    for _ in range(3):
+        _, again = E._table(dist, "smax", 480.0, 512.0)
+        assert np.array_equal(again, first)
+    assert len(reads) == 1
+    monkeypatch.setattr(E, "_TABLES", {})
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "other"))
+    assert np.array_equal(E._table(dist, "smax", 480.0, 512.0)[1], first)
