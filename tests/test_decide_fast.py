@@ -91,15 +91,15 @@ def test_interval_holds_every_evaluated_setting_and_names_the_dominant_input():
 def test_a_band_is_the_same_whichever_other_bands_are_asked_for():
     """The report's figures ask only for the bands they draw: each metric's band is computed
     on its own, so its ends are the ones of the full set, bit for bit."""
-    from pwmodel.report import bands as RB
+    from pwmodel.report import results as R
     sc = E.Scenario(EPYC, "nohz_other")
     n = [2.0, 48.0, 300.0]
-    full = RB.curves(sc, n)
+    full = R.curves(sc, n)
     for m in ("requester_mean_ns", "victim_mean_ns"):
-        one = RB.curves(sc, n, [m])
+        one = R.curves(sc, n, [m])
         cols = [m.replace("_ns", "_lo_ns"), m.replace("_ns", "_hi_ns")]
         assert set(one.columns) == set(full.columns) - {
-            c for o in RB.BAND_METRICS if o != m for c in (o.replace("_ns", "_lo_ns"),
+            c for o in R.BAND_METRICS if o != m for c in (o.replace("_ns", "_lo_ns"),
                                                            o.replace("_ns", "_hi_ns"))}
         assert one.select(cols).equals(full.select(cols))
         assert (one[cols[0]] < one[cols[1]]).all()

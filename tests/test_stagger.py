@@ -81,8 +81,8 @@ def test_lattice_cut_where_the_cdf_is_one_changes_no_bit(machine, iso, monkeypat
     over every row of the lattice (blocks of 8 and 100 rows: cuts at many places, also
     in a lognormal tail)."""
     if machine is None:
-        from pwmodel import dist as PD
-        dist = PD.LatencyDist([PD.continuous(PD.Lognorm(1.2, 3000.0), 0.9), PD.point(500.0, 0.1)])
+        from pwmodel import dist as D
+        dist = D.LatencyDist([D.continuous(D.Lognorm(1.2, 3000.0), 0.9), D.point(500.0, 0.1)])
     else:
         dist = Scenario(M.get(machine), iso).wake_dist()
     ds = 2.0 ** (np.arange(0, 305, 7) / 16)

@@ -345,11 +345,25 @@ def gap_c2c_ns(machine, q: np.ndarray) -> np.ndarray:
     return out + machine.levels[-1].c2c_ns * (1.0 - below)
 
 
+_CLASSES: dict[tuple, tuple] = {}
+
+
 def classes(dist) -> tuple[tuple[float, float], float, float]:
     """The wake-up distribution's two largest ordered classes (weights of its finite point
     masses, equal values merged; 0 when absent) and its spread part (weight, width in ns:
     a uniform's b - a, a continuous part's sqrt(12) x standard deviation; further point
-    masses join it at the width of their values)."""
+    masses join it at the width of their values). Kept per distribution (its signature):
+    a crossover search asks at every step."""
+    key = dist.signature()
+    got = _CLASSES.get(key)
+    if got is None:
+        if len(_CLASSES) > 4096:
+            _CLASSES.clear()
+        got = _CLASSES[key] = _classes_of(dist)
+    return got
+
+
+def _classes_of(dist) -> tuple[tuple[float, float], float, float]:
     atoms: dict[float, float] = {}
     spread: list[tuple[float, float]] = []
     for c in dist.components:
