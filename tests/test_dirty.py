@@ -160,3 +160,20 @@ def test_the_numeric_law_is_the_documented_binomial():
         assert got_v.keys() <= want_v.keys()
         assert all(abs(got_v[j] - want_v[j]) <= 1e-12 * max(want_v[j], 1e-300) + 1e-13 for j in got_v)
         assert abs(sum(want_v.values()) - 1.0) < 1e-12
+
+
+@pytest.mark.parametrize("machine,iso,cs", [("amd-epyc-7r13-2s", "nohz_other", "lru_add_drain"),
+                                            ("intel-xeon-8375c-2s", "idle", "pcp_lists"),
+                                            ("local-kvm-2vcpu", "busy_other", "memcg_stock")])
+def test_quantile_steps_on_the_narrowing_points_only_change_no_bit(machine, iso, cs, monkeypatch):
+    """The mixture quantiles' regula falsi evaluates, at each step, only the points whose
+    bracket is still wide: the p99s (QW and RL, flush and async requesters) are the ones
+    of evaluating every point at every step, bit for bit."""
+    sc = E.Scenario(M.get(machine), iso, callsite=cs)
+    n = np.concatenate([np.arange(1.0, 40.0), [47.5, 64, 100, 333, 1024]])
+    got = E.metrics(sc, n, ["requester_p99_ns"])["requester_p99_ns"]
+    real = DY._bisect
+    monkeypatch.setattr(DY, "_bisect", lambda cdf, q, lo, hi, fin, sub=None: real(cdf, q, lo, hi, fin))
+    want = E.metrics(sc, n, ["requester_p99_ns"])["requester_p99_ns"]
+    for g, w_ in zip(got, want):
+        assert np.array_equal(g, w_, equal_nan=True)

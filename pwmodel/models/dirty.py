@@ -458,7 +458,8 @@ def quantile(expr: sp.Expr, q: float, closed: np.ndarray, v: Mapping[str, object
         # the mixture never reaches q where the mass at +inf is too large
         sup = _mixture_cdf(np.full(idx.size, 1e300), a, b, k, w, rows, wake)
         cdf = lambda x: _mixture_cdf(x, a, b, k, w, rows, wake)  # noqa: E731
-        x = _bisect(cdf, q, lo, hi, sup >= q)
+        sub = lambda x, i: _mixture_cdf(x, a[i], b[i], k[i], w[i], rows[i], wake)  # noqa: E731
+        x = _bisect(cdf, q, lo, hi, sup >= q, sub)
         return _snap(x, np.where(live, b, np.nan), cdf, q)      # the lock bound's point masses
 
     return _apply(closed, v, shape, rows_of, tol, False, compute, exact)
@@ -479,11 +480,14 @@ def _snap(x: np.ndarray, atoms: np.ndarray, cdf: Callable, q: float) -> np.ndarr
     return np.where(ok & (cdf(cc) >= q), cc, x)
 
 
-def _bisect(cdf: Callable, q: float, lo: np.ndarray, hi: np.ndarray, fin: np.ndarray) -> np.ndarray:
+def _bisect(cdf: Callable, q: float, lo: np.ndarray, hi: np.ndarray, fin: np.ndarray,
+            sub: Callable | None = None) -> np.ndarray:
     """Smallest x with cdf(x) >= q at each point (where ``fin``; inf elsewhere), starting
     from the bracket [lo, hi], widened where it does not hold; Illinois regula falsi on
     the bracket (bisection every other step, so steps of the CDF cannot stall it), to a
-    relative width of 1e-8."""
+    relative width of 1e-8. ``sub(x, rows)``: the CDF of the points ``rows`` only (row by
+    row the values ``cdf`` gives them): each step then evaluates only the points still
+    narrowing their bracket."""
     lo = np.where(np.isfinite(lo), lo, 0.0)
     lo = lo - 1e-3 * np.maximum(np.abs(lo), 1.0) - 1.0
     hi = np.where(np.isfinite(hi), hi + 1e-3 * np.maximum(np.abs(hi), 1.0) + 1.0,
@@ -514,7 +518,12 @@ def _bisect(cdf: Callable, q: float, lo: np.ndarray, hi: np.ndarray, fin: np.nda
         mid = 0.5 * (lo + hi)
         ok = np.isfinite(x) & (x > lo) & (x < hi) & (it % 2 == 0)
         x = np.where(ok, x, mid)
-        fx = cdf(x) - q
+        if sub is None:
+            fx = cdf(x) - q
+        else:           # the others' values are not read (every update below is under act)
+            live = np.nonzero(act)[0]
+            fx = np.full(x.shape, np.nan)
+            fx[live] = sub(x[live], live) - q
         up = fx >= 0
         # Illinois: halve the kept end's value when the same end is kept twice
         f_lo = np.where(act & up & (side == -1), 0.5 * f_lo, f_lo)
@@ -595,19 +604,26 @@ def normal_quantile(mean_expr: sp.Expr, q_expr: sp.Expr, q: float, closed: np.nd
         ex = small[1](sel, k, w) if small is not None else None
         cover = ex[0] if ex is not None else np.zeros(k.shape, dtype=bool)
 
-        def cdf(x):
+        def sub(x, i):
+            """The mixture CDF at x of the points ``i`` (an index array or all: a slice)."""
             xx = x[:, None]
             with np.errstate(invalid="ignore"):
-                c = np.where(pos, special.ndtr((xx - mu) / sd1), (xx >= mu).astype(float))
+                c = np.where(pos[i], special.ndtr((xx - mu[i]) / sd1[i]),
+                             (xx >= mu[i]).astype(float))
             if ex is not None:
-                c = np.where(cover, ex[1](x), c)
-            return np.sum(w * c, axis=1)
+                full = np.zeros(k.shape[0])
+                full[i] = x
+                c = np.where(cover[i], ex[1](full)[i], c)
+            return np.sum(w[i] * c, axis=1)
+
+        def cdf(x):
+            return sub(x, slice(None))
 
         live = w > 0
         zq = NormalDist().inv_cdf(q)
         comp = np.where(live, mu + zq * sd, np.nan)     # the components' q-quantiles
         fin = np.all(np.isfinite(np.where(live, qk, 0.0)), axis=1)
-        x = _bisect(cdf, q, np.nanmin(comp, axis=1), np.nanmax(comp, axis=1), fin)
+        x = _bisect(cdf, q, np.nanmin(comp, axis=1), np.nanmax(comp, axis=1), fin, sub)
         return _snap(x, np.where(live & ~pos & ~cover, mu, np.nan), cdf, q)
 
     return _apply(closed, v, shape, rows_of, tol, False, compute, exact, force=force, fixed=fixed)
