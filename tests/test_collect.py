@@ -23,7 +23,9 @@ if WHY is None:
     except PwmodelError as exc:
         WHY = str(exc)
 live = pytest.mark.skipif(WHY is not None, reason=f"live collection unavailable: {WHY}")
-pytestmark = [pytest.mark.root]
+# the live tests change machine-wide state (tracefs, kernel sysctls) and assert it restored:
+# one worker runs them all, one at a time, under xdist
+pytestmark = [pytest.mark.root, pytest.mark.xdist_group("tracefs")]
 
 
 def _cpus():
@@ -32,6 +34,9 @@ def _cpus():
 
 
 def _children_of(pid: int) -> list[int]:
+    """Child processes of ``pid``, sorted. Compared with the list taken before a collection:
+    a process that earlier tests in the same worker left on purpose (multiprocessing's
+    resource tracker, started by the first process pool) is not the collector's."""
     out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
@@ -41,7 +46,7 @@ def _children_of(pid: int) -> list[int]:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 out.append(int(d.name))
-    return out
+    return sorted(out)
 
 
 def _processes_running(folder: Path) -> list[int]:
@@ -100,13 +105,14 @@ def test_cleanup_after_forced_failure(tmp_path, monkeypatch):
     req, tgt = _cpus()
     before = tracefs.toplevel_state()
     affinity = os.sched_getaffinity(0)
+    children = _children_of(os.getpid())
     with pytest.raises(PwmodelError, match="forced failure"):
         collect_drain(out, target_state="fifo", duration_s=5.0, triggers=5, target_cpu=tgt,
                       requester_cpu=req, progress=False, _fail_after_start=True)
     time.sleep(0.2)
     assert list(cache.iterdir()), "the helper was built in the private cache"
     assert _processes_running(cache) == []  # the SCHED_FIFO loop and the requester are gone
-    assert _children_of(os.getpid()) == []
+    assert _children_of(os.getpid()) == children
     assert tracefs.toplevel_state() == before
     assert os.sched_getaffinity(0) == affinity
     assert _own_instances() == []
@@ -174,13 +180,14 @@ def test_fair_knobs_cleanup_after_forced_failure(tmp_path, monkeypatch):
     before = AUTOGROUP.read_text() if AUTOGROUP.exists() else None
     flip = {"kernel.sched_autogroup_enabled": "0" if (before or "1").strip() == "1" else "1"} if before else {}
     tf_before = tracefs.toplevel_state()
+    children = _children_of(os.getpid())
     with pytest.raises(PwmodelError, match="forced failure"):
         collect_drain(tmp_path / "out", target_state="other", duration_s=5.0, triggers=5, target_cpu=tgt,
                       requester_cpu=req, nice=-5, busy_tasks=3, policy="idle", sysctls=flip,
                       progress=False, _fail_after_start=True)
     time.sleep(0.2)
     assert _processes_running(cache) == []            # the three busy loops and the requester are gone
-    assert _children_of(os.getpid()) == []
+    assert _children_of(os.getpid()) == children
     if before is not None:
         assert AUTOGROUP.read_text() == before
     assert tracefs.toplevel_state() == tf_before
