@@ -11,6 +11,9 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 
 from nbrun import INLINE, NOTEBOOKS, environ, execute  # noqa: E402
+
+# the notebooks executed once (module fixture) serve every test here: one worker under xdist
+pytestmark = pytest.mark.xdist_group("notebooks")
 EXPECTED = ("01", "02", "03", "04", "05", "06", "07")
 
 

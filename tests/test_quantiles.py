@@ -18,6 +18,9 @@ from pwmodel import machine as M
 from pwmodel.simulate import fanout as SF
 from pwmodel.sweep.analytic import quantile_col
 
+# one sweep (module fixture) serves the tests here: one worker under xdist
+pytestmark = pytest.mark.xdist_group("quantiles")
+
 QS = (0.5, 0.9, 0.99, 0.999)
 XEON = "intel-xeon-8375c-2s"
 SPEC = textwrap.dedent(f"""\

@@ -12,6 +12,9 @@ from pwmodel.report import build as B
 from pwmodel.report import results as R
 from pwmodel.report import text as T
 
+# one built report (module fixture) serves every test here: one worker under xdist
+pytestmark = pytest.mark.xdist_group("report")
+
 MACHINES = ("intel-xeon-8375c-2s", "aws-graviton2-64c")
 NUM = T.NUMBER
 

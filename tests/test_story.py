@@ -25,6 +25,9 @@ from pwmodel.models import wakeup as W  # noqa: E402
 
 from nbrun import INLINE, NB_DIR, NOTEBOOKS, environ, execute  # noqa: E402
 
+# the notebooks executed once (module fixture) serve every test here: one worker under xdist
+pytestmark = pytest.mark.xdist_group("story")
+
 RAW = "# raw data"          # cells whose tables are raw rows (published or parsed), not model output
 FLOAT = re.compile(r"(?<![\w.])-?(\d+\.\d+)(?:e[+-]?\d+)?(?![\w.])")
 BAD = re.compile(r"(?<![\w-])(inf|-inf|nan|NaN)(?![\w-])")

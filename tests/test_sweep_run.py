@@ -20,6 +20,9 @@ from pwmodel import sweep as SW
 from pwmodel.cli import main as cli_main
 from pwmodel.errors import PwmodelError
 
+# one whole sweep (module fixture) serves the tests here: one worker under xdist
+pytestmark = pytest.mark.xdist_group("sweep_run")
+
 SPEC = textwrap.dedent("""\
     [sweep]
     name = "small"

@@ -22,6 +22,9 @@ from pwmodel import strategies as ST
 from pwmodel.evaluate import Scenario
 from pwmodel.simulate import validate as VAL
 
+# one validation table (module fixture) serves the tests here: one worker under xdist
+pytestmark = pytest.mark.xdist_group("validation_floor")
+
 REPS = 400
 SEED = 17
 # (isolation, rate level, N): the regimes. Small N is cheap to simulate and is where the law
