@@ -50,10 +50,11 @@ def test_rl_victim_mean_uses_the_owner_rate_outside_its_section():
     _ok("nohz_other", "high", 8, "RL", ("victim_mean_ns", "cpu_time_ns"), reps=600)
 
 
-def test_event_level_owner_loss_at_a_busy_owner():
-    from pwmodel.simulate import events as EV
-    r = EV.lock_grid(local_rates_hz=(1e7,), remote_rates_hz=(1e3,), min_drains=20000,
-                     seed=3).row(0, named=True)
+@pytest.mark.xdist_group("busy_owner")
+def test_event_level_owner_loss_at_a_busy_owner(busy_owner_lock):
+    # local 1e7 Hz, remote 1e3 Hz, 20000 drains (conftest.busy_owner_lock, shared with
+    # test_simulate's contention test)
+    r = busy_owner_lock.row(0, named=True)
     assert r["victim_lo_ns"] <= r["victim_ana_ns"] <= r["victim_hi_ns"]
 
 
