@@ -56,6 +56,8 @@ VICTIM = "victim interruption"
 CPU = "CPU share"
 # the metrics of evaluate() the rule of the module docstring reads
 DECIDING = ("requester_mean_ns", "victim_worst_ns", "cpu_load_cpus")
+# the metrics at N the verdict reads (the rule's and the fast-path shares')
+AT_N = DECIDING + ("fastpath_tax_ns", "fastpath_extra_ns")
 # moved by the scenario, not by the flip search: the budget and the workload's rates
 NOT_FLIPPED = ("budget_ns", "remote_rate_hz", "local_rate_hz")
 
@@ -214,10 +216,17 @@ def flip_parameter(sc: Scenario, n_cpus: int, strategy: str, budget: float) -> F
 def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int | None = None,
             callsite: str = "lru_add_drain", remote_rate_hz: float | None = None,
             local_rate_hz: float | None = None, preempt_model: str | None = None,
-            overrides: Mapping[str, float] | None = None, flip: bool = True) -> Verdict:
+            overrides: Mapping[str, float] | None = None, flip: bool = True, *,
+            at_n: Mapping[str, tuple[float, float]] | None = None,
+            crossover: DC.Crossover | None = None) -> Verdict:
     """The verdict for one machine, call site, isolation level, CPU count and workload.
 
-    Defaults: N = the machine's CPU count, rates = the resolved parameters' values."""
+    Defaults: N = the machine's CPU count, rates = the resolved parameters' values.
+    A caller that already evaluated this very scenario (the default kernel configurations,
+    the rates and overrides given here) may pass what it has instead of having it computed
+    again: ``at_n``, the (QW, RL) values of :data:`DECIDING` and of the fast-path tax and
+    extra at N (:func:`pwmodel.evaluate.evaluate` at [N]); ``crossover``, its
+    :func:`pwmodel.decide.crossover_n`."""
     m = M.get(machine) if isinstance(machine, str) else machine
     W.check(isolation)
     n = int(n_cpus or m.n_cpus)
@@ -228,17 +237,21 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
     sc = _scenario(m, isolation, preempt_model, callsite, rr, lr, overrides)
     ps = sc.params()
     budget = float(ps["budget_ns"])
-    df = E.wide(sc, [n])
-    strategy, deciding, reason, margin = decide_at(pairs(df), isolation, rr, budget)
-    qr, rrq = _pair(df, "requester_mean_ns")
-    qv, rv = _pair(df, "victim_worst_ns")
-    ql, rl = _pair(df, "cpu_load_cpus")
-    qt, rt = _pair(df, "fastpath_tax_ns")
-    _, rx = _pair(df, "fastpath_extra_ns")
+    if at_n is None:
+        df = E.wide(sc, [n])
+        at_n = {k: _pair(df, k) for k in AT_N}
+    at = {k: (float(at_n[k][0]), float(at_n[k][1])) for k in AT_N}
+    strategy, deciding, reason, margin = decide_at(at, isolation, rr, budget)
+    qr, rrq = at["requester_mean_ns"]
+    qv, rv = at["victim_worst_ns"]
+    ql, rl = at["cpu_load_cpus"]
+    qt, rt = at["fastpath_tax_ns"]
+    _, rx = at["fastpath_extra_ns"]
     quoted = [budgets.budget_ns(q) for q, _ in budgets.BUDGETS]
     other = quoted[1] if math.isclose(budget, quoted[0]) else quoted[0]
-    xo = crossover_n(m, isolation, preempt_model, callsite, rr, lr, _key(overrides))
-    vfrom, grows = victim_growth(sc, budget)
+    xo = crossover if crossover is not None else crossover_n(m, isolation, preempt_model, callsite, rr, lr, _key(overrides))
+    vfrom, grows = _victim_growth(sc, budget, (m.name, isolation, preempt_model, callsite, rr, lr,
+                                               _key(overrides)))
     values = {
         "qw_requester_ns": qr, "rl_requester_ns": rrq, "qw_victim_ns": qv, "rl_victim_ns": rv,
         "qw_load_cpus": ql, "rl_load_cpus": rl,
@@ -257,6 +270,21 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
 
 def _key(overrides: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
     return tuple(sorted((overrides or {}).items()))
+
+
+_GROWTH: dict[tuple, tuple[M.Machine, tuple[float, bool]]] = {}
+
+
+def _victim_growth(sc: Scenario, budget: float, key: tuple) -> tuple[float, bool]:
+    """:func:`victim_growth` of the verdict's scenario (cached: it does not depend on N, so a
+    verdict at another CPU count of the same scenario reuses it)."""
+    k = (*key, float(budget))
+    hit = _GROWTH.get(k)
+    if hit is not None and hit[0] == sc.machine:
+        return hit[1]
+    got = victim_growth(sc, budget)
+    _GROWTH[k] = (sc.machine, got)
+    return got
 
 
 _XO: dict[tuple, tuple[M.Machine, DC.Crossover]] = {}

@@ -138,10 +138,15 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     xo = _cached("crossover", key, lambda: crossover_n(sc))
     wq, wr = float(q[col]), float(r[col])
     winner = str(CMP.winner(wq, wr))
+    auto = (state.qw_config, state.rl_config) == ("auto", "auto")
+    # the verdict's scenario is this one when the configurations are the defaults: it reads
+    # the values at N and the crossover computed above instead of computing them again
     v = _cached("verdict", (*key, n), lambda: V.verdict(
         sc.machine, state.isolation, n, state.callsite, state.remote_rate_hz,
-        state.local_rate_hz, sc.preempt_model, overrides={"dirty_fraction": state.dirty_fraction}))
-    configs = ("" if (state.qw_config, state.rl_config) == ("auto", "auto") else
+        state.local_rate_hz, sc.preempt_model, overrides={"dirty_fraction": state.dirty_fraction},
+        at_n={m: (q[m], r[m]) for m in V.AT_N} if auto else None,
+        crossover=xo if auto else None))
+    configs = ("" if auto else
                " (The verdict uses the default kernel configurations of each strategy.)")
     summary = (f"{state.machine}, N = {n} CPUs, {W.LABELS[state.isolation]}, "
                f"{CS.name_of(state.callsite)}: "
