@@ -199,16 +199,61 @@ def test_whatif_figure_layout_fits() -> None:
         assert bb.x0 >= full.x0 - 1 and bb.x1 <= full.x1 + 1 and bb.y0 >= full.y0 - 1, art
 
 
+@pytest.mark.parametrize("change", [
+    {},                                                   # N* inside the axis
+    {"objective": "victim_worst"},                        # the budget line
+    {"isolation": "nohz_fifo_none"},                      # QW unbounded: named, not drawn
+    {"remote_rate_hz": 1e4, "n_max": 64},                 # N* off this axis
+    {"objective": "requester_p99", "n_cpus": 5, "n_max": 256},
+])
+def test_whatif_svg_shows_what_the_figure_shows(change: dict) -> None:
+    """The explorer's SVG figure has the matplotlib figure's title, axis labels, legend
+    entries (in order), x range and curves: the same things drawn by another hand."""
+    import xml.etree.ElementTree as ET
+    from dataclasses import replace
+    res = NB.whatif(replace(NB.WhatIfState(n_cpus=48, n_max=256), **change), grid_points=9)
+    fig = NB.whatif_figure(res)
+    ax = fig.axes[0]
+    svg = NB.whatif_svg(res)
+    root = ET.fromstring(svg)                            # well-formed XML
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[-len(legend):] == legend
+    for label in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()):
+        assert label in texts
+    items, frame = NB.whatif_items(res)
+    assert frame["xlim"] == pytest.approx(ax.get_xlim(), rel=1e-12)
+    drawn = {ln.get_label(): ln for ln in ax.get_lines() if ln.get_label() in ("QW", "RL")}
+    lines = {it.label: it for it in items if it.kind == "line"}
+    assert set(lines) == set(drawn)
+    for k, ln in drawn.items():
+        assert np.array_equal(lines[k].x, ln.get_xdata())
+        assert np.array_equal(lines[k].y, ln.get_ydata(), equal_nan=True)
+        assert lines[k].style == ln.get_linestyle() and lines[k].marker == (ln.get_marker() == ".")
+    # x tick labels: the figure's (powers of two, plain text)
+    mticks = [t.get_text() for t in ax.get_xticklabels()
+              if ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+    assert [t for t in texts if t in mticks] [:len(mticks)] == mticks
+
+
+def test_log_ticks() -> None:
+    from pwmodel.notebook.svgplot import log_ticks
+    assert log_ticks(1, 256, 2) == [2.0 ** k for k in range(9)]
+    assert log_ticks(1, 1024, 2) == [2.0 ** k for k in range(0, 11, 2)]
+    assert log_ticks(3.1, 900, 10) == [10.0, 100.0]
+    assert log_ticks(1.5e4, 9e4, 10) == [2e4, 5e4]
+
+
 def test_whatif_widget_updates_on_control_change(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("ipywidgets")
     monkeypatch.setenv(NB.SMALL_ENV, "1")
     ex = NB.WhatIf(NB.WhatIfState(n_cpus=16, n_max=64))
     assert ex.updates == 1 and "N = 16 CPUs" in ex.summary.value
-    png0 = ex.image.value
-    assert png0[:8] == b"\x89PNG\r\n\x1a\n"
+    svg0 = bytes(ex.image.value)
+    assert ex.image.format == "svg+xml" and svg0.startswith(b"<svg ") and b">N = 16</text>" in svg0
     ex.set(n_cpus=17)
     assert ex.updates == 2 and "N = 17 CPUs" in ex.summary.value
-    assert ex.image.value != png0
+    assert bytes(ex.image.value) != svg0 and b">N = 17</text>" in bytes(ex.image.value)
     ex.set(isolation="nohz_fifo_dlserver")
     assert "SCHED_FIFO, fair server" in ex.summary.value
     assert "<table" in ex.table.value and "requester_mean_ns" in ex.table.value

@@ -29,13 +29,13 @@ from pwmodel.notebook.story import (answer_reading, compare_claim, compare_text,
                                     table, target_load, transfer_note, wake_reading)
 from pwmodel.notebook.loaders import EXAMPLE_TRACE, REPO, measured, reference, trace_lifecycle
 from pwmodel.notebook.whatif import (PREEMPT_CHOICES, WhatIf, WhatIfResult, WhatIfState, at_n_text,
-                                     whatif, whatif_figure, whatif_png)
+                                     whatif, whatif_figure, whatif_items, whatif_png, whatif_svg)
 
 __all__ = ["small", "n_grid", "pick", "latex", "show_math", "symbols_table", "reference",
            "EmpiricalDist", "discretize", "measured", "trace_lifecycle", "wake_check",
            "empirical_dist", "latency_summary", "dist_summary", "answer", "model_vs_sim",
            "plot_strategies", "axis_label", "figure_png", "WhatIfState", "WhatIfResult", "whatif",
-           "whatif_figure", "whatif_png", "fmt_value", "at_n_text", "table_html", "WhatIf", "SMALL_ENV", "EXAMPLE_TRACE", "REPO",
+           "whatif_figure", "whatif_png", "whatif_svg", "whatif_items", "fmt_value", "at_n_text", "table_html", "WhatIf", "SMALL_ENV", "EXAMPLE_TRACE", "REPO",
            "PREEMPT_CHOICES", "symbol_names", "tidy", "sp", "fmt", "verdict", "table",
            "compare_text", "crossover_formula", "qw_tails", "answer_reading", "compare_claim",
            "wake_reading", "gaps_reading", "target_load", "place_legend", "rate_crossover_parts",
