@@ -180,13 +180,47 @@ def victim_growth(sc: Scenario, budget: float, n_max: int = fmt.N_MAX) -> tuple[
     return (float(over[0]) if over.size else math.nan), bool(w[-1] > w[0] * (1 + 1e-9))
 
 
-def flip_parameter(sc: Scenario, n_cpus: int, strategy: str, budget: float) -> Flip | None:
-    """The ranged parameter that flips the verdict at ``n_cpus`` (or comes closest)."""
-    plan = U.Plan(sc, n_draws=0)
+class FlipSetup:
+    """What :func:`flip_parameter` evaluates at any CPU count of one scenario: the spreads
+    moved, one case per setting (nominal, then each spread's low and high end) and the
+    cases' wake-up tables (:class:`pwmodel.evaluate.WakeTables`), built for the dirty counts
+    of up to the next power of two above the CPU count asked (so that a nearby count reuses
+    them) and rebuilt for a larger count. Kept by a caller that asks at many CPU counts
+    (the explorer's verdict); the same values as built anew, since a table built for more
+    CPUs holds the same nodes (evaluate._table)."""
+
+    def __init__(self, sc: Scenario) -> None:
+        self.plan = U.Plan(sc, n_draws=0)
+        self.moved = [s for s in self.plan.spreads if s.name not in NOT_FLIPPED]
+        settings = [{}] + [{s.name: end} for s in self.moved for end in (s.low, s.high)]
+        self.cases = self.plan.cases(settings)
+        self._fractions = np.array([c.ps["dirty_fraction"] for c in self.cases])
+        self._d_max = -1.0
+        self._tables: E.WakeTables | None = None
+
+    def tables(self, n_cpus: float) -> E.WakeTables:
+        if float(E.dirty_count(self._fractions, float(n_cpus)).max()) > self._d_max:
+            top = 2.0 ** (math.floor(math.log2(max(float(n_cpus), 1.0))) + 1)
+            self._d_max = float(E.dirty_count(self._fractions, top).max())
+            self._tables = E.WakeTables(self.cases, self._d_max)
+        assert self._tables is not None
+        return self._tables
+
+
+def flip_parameter(sc: Scenario, n_cpus: int, strategy: str, budget: float,
+                   setup: FlipSetup | None = None) -> Flip | None:
+    """The ranged parameter that flips the verdict at ``n_cpus`` (or comes closest).
+    ``setup``: a :class:`FlipSetup` of ``sc`` kept from an earlier call, if any."""
+    if setup is None:
+        plan = U.Plan(sc, n_draws=0)
+        moved = [s for s in plan.spreads if s.name not in NOT_FLIPPED]
+        settings = [{}] + [{s.name: end} for s in moved for end in (s.low, s.high)]
+        out = E.batch_metrics(plan.cases(settings), [float(n_cpus)], DECIDING)
+    else:
+        plan, moved = setup.plan, setup.moved
+        out = E.batch_metrics(setup.cases, [float(n_cpus)], DECIDING,
+                              tables=setup.tables(float(n_cpus)))
     ps, rate = plan.ps, plan.ps["remote_rate_hz"]
-    moved = [s for s in plan.spreads if s.name not in NOT_FLIPPED]
-    settings = [{}] + [{s.name: end} for s in moved for end in (s.low, s.high)]
-    out = E.batch_metrics(plan.cases(settings), [float(n_cpus)], DECIDING)
 
     def at(i: int) -> tuple[str, float]:
         win, _, _, m = decide_at({k: (q[i, 0], r[i, 0]) for k, (q, r) in out.items()},
@@ -250,8 +284,8 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
     quoted = [budgets.budget_ns(q) for q, _ in budgets.BUDGETS]
     other = quoted[1] if math.isclose(budget, quoted[0]) else quoted[0]
     xo = crossover if crossover is not None else crossover_n(m, isolation, preempt_model, callsite, rr, lr, _key(overrides))
-    vfrom, grows = _victim_growth(sc, budget, (m.name, isolation, preempt_model, callsite, rr, lr,
-                                               _key(overrides)))
+    key = (m.name, isolation, preempt_model, callsite, rr, lr, _key(overrides))
+    vfrom, grows = _victim_growth(sc, budget, key)
     values = {
         "qw_requester_ns": qr, "rl_requester_ns": rrq, "qw_victim_ns": qv, "rl_victim_ns": rv,
         "qw_load_cpus": ql, "rl_load_cpus": rl,
@@ -261,7 +295,7 @@ def verdict(machine: M.Machine | str, isolation: str = "nohz_other", n_cpus: int
         "n_cpus": float(n), "remote_rate_hz": rr, "local_rate_hz": lr,
         "drain_period_ns": 1e9 / rr if rr > 0 else math.inf,
     }
-    fl = flip_parameter(sc, n, strategy, budget) if flip else None
+    fl = flip_parameter(sc, n, strategy, budget, _flip_setup(sc, key)) if flip else None
     if fl is not None:
         values.update(flip_low=fl.low, flip_high=fl.high)
     return Verdict(m.name, callsite, isolation, sc.preempt, n, rr, lr, strategy, deciding,
@@ -273,6 +307,20 @@ def _key(overrides: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]
 
 
 _GROWTH: dict[tuple, tuple[M.Machine, tuple[float, bool]]] = {}
+_FLIPS: dict[tuple, tuple[M.Machine, FlipSetup]] = {}
+_FLIPS_KEPT = 16          # each holds a few dozen cases and their wake-up tables
+
+
+def _flip_setup(sc: Scenario, key: tuple) -> FlipSetup:
+    """The :class:`FlipSetup` of the verdict's scenario, kept for the last few scenarios (a
+    verdict at another CPU count of the same scenario reuses it)."""
+    hit = _FLIPS.pop(key, None)
+    if hit is None or hit[0] != sc.machine:
+        hit = (sc.machine, FlipSetup(sc))
+    _FLIPS[key] = hit                  # most recent last
+    while len(_FLIPS) > _FLIPS_KEPT:
+        del _FLIPS[next(iter(_FLIPS))]
+    return hit[1]
 
 
 def _victim_growth(sc: Scenario, budget: float, key: tuple) -> tuple[float, bool]:
@@ -387,5 +435,5 @@ def paragraph(v: Verdict, num: Callable[[str], str] | None = None) -> str:
     return " ".join(out)
 
 
-__all__ = ["Verdict", "Flip", "verdict", "decide_at", "paragraph", "n_star_text",
+__all__ = ["Verdict", "Flip", "FlipSetup", "verdict", "decide_at", "paragraph", "n_star_text",
            "crossover_n", "victim_growth", "flip_parameter", "NUMBER_KINDS"]
