@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
 import pytest
 
 from pwmodel import fmt
@@ -78,3 +79,33 @@ def test_victim_budget_crossing_is_where_the_model_crosses(iso):
 def v_machine():
     from pwmodel import machine as M
     return M.get(XEON)
+
+
+def test_kept_flip_setup_and_caller_values_give_the_same_verdict():
+    """A verdict that reuses a kept flip setup (cases and wake-up tables built for more
+    CPUs), a kept growth, and the caller's values at N and crossover equals one computed
+    from scratch, field for field (repr: NaN margins compare equal)."""
+    from pwmodel import decide as DC
+    from pwmodel import evaluate as E
+    from pwmodel import machine as M
+    m = M.get("amd-epyc-7r13-2s")
+    kw = {"callsite": "lru_add_drain", "remote_rate_hz": 10.0, "local_rate_hz": 1e6,
+          "overrides": {"dirty_fraction": 0.5}}
+    for n in (64, 65, 3, 129):
+        V._FLIPS.clear()
+        V._GROWTH.clear()
+        fresh = repr(V.verdict(m, "nohz_other", n, **kw))
+        assert repr(V.verdict(m, "nohz_other", n, **kw)) == fresh     # kept setup and growth
+        sc = E.Scenario(m, "nohz_other", overrides={"dirty_fraction": 0.5, "remote_rate_hz": 10.0,
+                                                    "local_rate_hz": 1e6})
+        ev = E.evaluate(sc, [n])
+        q, r = (ev.filter(pl.col("strategy") == s).row(0, named=True) for s in ("QW", "RL"))
+        given = V.verdict(m, "nohz_other", n, **kw, at_n={k: (q[k], r[k]) for k in V.AT_N},
+                          crossover=DC.crossover_n(sc))
+        assert repr(given) == fresh
+    setup = V.FlipSetup(V._scenario(m, "nohz_other", None, "lru_add_drain", 10.0, 1e6,
+                                    {"dirty_fraction": 0.5}))
+    sc = setup.plan.sc
+    for n in (700, 5, 1024, 64):
+        assert repr(V.flip_parameter(sc, n, "RL", 20_000.0, setup)) == \
+            repr(V.flip_parameter(sc, n, "RL", 20_000.0))
