@@ -10,7 +10,9 @@ One job per module:
 - :mod:`~pwmodel.notebook.story`: formatted tables (:mod:`pwmodel.fmt`), the crossover
   formula that produced N*, readings computed from the tables they discuss;
 - :mod:`~pwmodel.notebook.whatif`: the what-if explorer of notebook 07 (its numeric core
-  :func:`whatif` needs no widgets; :class:`WhatIf` wires it to ipywidgets).
+  :func:`whatif` needs no widgets; :class:`WhatIf` wires it to ipywidgets);
+- :mod:`~pwmodel.notebook.svgplot`: a log-log line figure written directly as SVG text
+  (the explorer's figure, redrawn at every change).
 
 Empirical distributions (:class:`~pwmodel.dist.EmpiricalDist`) live in :mod:`pwmodel.dist`.
 The names below are the notebooks' interface (``from pwmodel import notebook as NB``).

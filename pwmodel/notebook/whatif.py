@@ -22,7 +22,7 @@ from pwmodel.evaluate import METRICS, Scenario, evaluate
 from pwmodel.models import callsite as CS
 from pwmodel.models import fastpath as FP
 from pwmodel.models import wakeup as W
-from pwmodel.notebook import svgplot as SVG
+from pwmodel.notebook.svgplot import Item, loglog_svg
 from pwmodel.notebook.display import (axis_label, figure_png, fmt_value, pick, place_legend,
                                       plot_strategies, table_html)
 
@@ -207,15 +207,15 @@ def whatif_png(res: WhatIfResult) -> bytes:
     return figure_png(whatif_figure(res), tight=False)
 
 
-def whatif_items(res: WhatIfResult) -> tuple[list[SVG.Item], dict[str, Any]]:
+def whatif_items(res: WhatIfResult) -> tuple[list[Item], dict[str, Any]]:
     """What :func:`whatif_figure` draws, as :mod:`pwmodel.notebook.svgplot` items (in the
     order of its legend) and the figure's title, axis labels and x range: QW solid and RL
     dashed (markers below 20 points; a curve unbounded everywhere named in the legend
     instead, as :func:`~pwmodel.notebook.display.plot_strategies` does), the budget of a
     victim objective, N and, for the requester mean, the crossover N*."""
     col = OBJECTIVES[res.state.objective]
-    items: list[SVG.Item] = []
-    missing: list[SVG.Item] = []
+    items: list[Item] = []
+    missing: list[Item] = []
     for strat, style in (("QW", "-"), ("RL", "--")):
         s = res.curve.filter(pl.col("strategy") == strat).sort("n_cpus")
         x = s["n_cpus"].to_numpy().astype(float)
@@ -224,25 +224,25 @@ def whatif_items(res: WhatIfResult) -> tuple[list[SVG.Item], dict[str, Any]]:
         if np.all(np.isnan(y)):
             why = ("unbounded (never completes)" if np.all(np.isinf(raw))
                    else "0 at every N" if np.all(raw == 0) else "undefined")
-            missing.append(SVG.Item("note", f"{strat}: {why}, not drawn"))
+            missing.append(Item("note", f"{strat}: {why}, not drawn"))
             continue
-        items.append(SVG.Item("line", strat, x, y, "#1f77b4", style, marker=x.size < 20))
+        items.append(Item("line", strat, x, y, "#1f77b4", style, marker=x.size < 20))
     items += missing
     if res.state.objective.startswith("victim") and col.endswith("_ns"):
         b = P.defaults()["budget_ns"]
-        items.append(SVG.Item("hline", f"budget {fmt.time_ns(b)}", y=b, colour="grey", style=":",
+        items.append(Item("hline", f"budget {fmt.time_ns(b)}", y=b, colour="grey", style=":",
                               width=0.8))
     n = res.curve["n_cpus"].to_numpy().astype(float)
     lo, hi = float(n.min()), float(n.max())
-    items.append(SVG.Item("vline", f"N = {res.state.n_cpus}", x=float(res.state.n_cpus),
+    items.append(Item("vline", f"N = {res.state.n_cpus}", x=float(res.state.n_cpus),
                           colour="black", width=0.8, alpha=0.6))
     xo = res.crossover_n_cpus
     if res.state.objective == "requester_mean":
         if math.isfinite(xo) and lo <= xo <= hi:
-            items.append(SVG.Item("vline", f"N* = {fmt.cpus(xo)} CPUs", x=xo, colour="#d62728",
+            items.append(Item("vline", f"N* = {fmt.cpus(xo)} CPUs", x=xo, colour="#d62728",
                                   style="-.", width=0.8))
         else:
-            items.append(SVG.Item("note", f"N* {fmt.crossover(xo, n_max=int(hi))}: off this axis"))
+            items.append(Item("note", f"N* {fmt.crossover(xo, n_max=int(hi))}: off this axis"))
     frame = {"title": f"{res.state.machine}: {W.LABELS[res.state.isolation]}",
              "xlabel": "CPUs (N)", "ylabel": axis_label(col), "xlim": (lo, hi)}
     return items, frame
@@ -252,7 +252,7 @@ def whatif_svg(res: WhatIfResult) -> str:
     """:func:`whatif_figure` as SVG text, written directly (no matplotlib): what the explorer
     shows at every change."""
     items, frame = whatif_items(res)
-    return SVG.loglog_svg(items, tick_label=_power_label, **frame)
+    return loglog_svg(items, tick_label=_power_label, **frame)
 
 
 def at_n_text(at_n: pl.DataFrame) -> pl.DataFrame:
