@@ -8,18 +8,25 @@ from __future__ import annotations
 
 
 def _fields_kept(monkeypatch, module, call) -> None:
-    """Every scenario ``call`` evaluates through ``module.evaluate`` equals the caller's in
-    every field but the overrides (a positional rebuild once dropped the newer fields)."""
+    """Every scenario ``call`` evaluates through ``module.evaluate`` (or, batched, through
+    ``evaluate.batch_metrics``) equals the caller's in every field but the overrides (a
+    positional rebuild once dropped the newer fields)."""
     import dataclasses
 
     from pwmodel import evaluate as E
     from pwmodel import machine as M
     seen = []
     real = E.evaluate
+    real_batch = E.batch_metrics
 
     def spy(sc, n):
         seen.append(sc)
         return real(sc, n)
+
+    def spy_batch(cases, *a, **kw):
+        seen.extend(c.sc for c in cases)
+        return real_batch(cases, *a, **kw)
+    monkeypatch.setattr(E, "batch_metrics", spy_batch)
     base = E.Scenario(M.get("intel-xeon-8375c-2s"), "nohz_other", qw_config="pwlocks_n",
                       rl_config="pwlocks1_noinline")
     kw = {}

@@ -349,6 +349,18 @@ def _rate_cell(rec: Recorder, mname: str, iso: str, callsite: str, overrides: tu
                    1e3, 1) + "k"
 
 
+def _q7_keys(cfg: R.Config, iso: str) -> list[tuple]:
+    """The crossover_local_rate arguments of Q7's cells (the call sites' table, then the
+    bh_lru table at 1 and 100 drains/s)."""
+    keys = [(m, iso, None, cs, cfg.overrides, R.machine(m).n_cpus)
+            for cs in cfg.callsites for m in cfg.machines]
+    if "bh_lru" in cfg.callsites:
+        for lam in (1.0, 100.0):
+            ov = tuple(sorted({**dict(cfg.overrides), "remote_rate_hz": lam}.items()))
+            keys += [(m, iso, None, "bh_lru", ov, R.machine(m).n_cpus) for m in cfg.machines]
+    return keys
+
+
 def q7(rec: Recorder, cfg: R.Config) -> list[str]:
     iso = cfg.victim_isolation
     out = heading("Q7. How hot a fast path is too hot for a spinlock?")
@@ -359,6 +371,7 @@ def q7(rec: Recorder, cfg: R.Config) -> list[str]:
         "locked RMW RL adds to every local operation of every CPU (Q1). N = all "
         f"CPUs of each machine, targets '{W.LABELS[iso]}', !RT, remote drains at "
         "each call site's rate; in thousands of operations/s ('k').")
+    R.prefetch_local_rates(_q7_keys(cfg, iso))      # every cell below, solved together
     out += per_machine(rec, cfg.machines, "call site", cfg.callsites,
                         lambda cs, m: _rate_cell(rec, m, iso, cs, cfg.overrides,
                                                  R.machine(m).n_cpus))

@@ -125,6 +125,7 @@ def clear_caches() -> None:
     _line_moves_frame.cache_clear()
     _XO.clear()
     _XO_BANDS.clear()
+    _XL.clear()
 
 
 def tax_ns(mname: str, config: str, overrides: tuple[tuple[str, float], ...] = ()) -> float:
@@ -249,12 +250,29 @@ def crossover_rate(mname: str, isolation: str, preempt: str | None, callsite: st
         return math.nan
 
 
+_XL: dict[tuple, float] = {}
+
+
 def crossover_local_rate(mname: str, isolation: str, preempt: str | None, callsite: str,
                          overrides: tuple[tuple[str, float], ...], n_cpus: float) -> float:
     """Local ops/s per CPU above which RL's fast-path tax costs more CPU than QW (Hz)."""
+    key = (mname, isolation, preempt, callsite, overrides, n_cpus)
+    if key not in _XL:
+        prefetch_local_rates([key])
+    return _XL[key]
+
+
+def prefetch_local_rates(keys: Sequence[tuple]) -> None:
+    """:func:`crossover_local_rate` of many (machine, isolation, preempt, callsite,
+    overrides, n_cpus) keys, solved together (hotpath.crossover_local_rates: each the
+    value it gives alone)."""
     from pwmodel import hotpath
-    return hotpath.crossover_local_rate(scenario(mname, isolation, preempt, callsite, overrides),
-                                        n_cpus)
+    todo = list(dict.fromkeys(k for k in keys if k not in _XL))
+    if not todo:
+        return
+    got = hotpath.crossover_local_rates([scenario(*k[:5]) for k in todo], [k[5] for k in todo])
+    for k, x in zip(todo, got):
+        _XL[k] = x
 
 
 def strategy_value(mname: str, isolation: str, callsite: str,
