@@ -321,14 +321,15 @@ def line_moves(callsite: str, strategy: str, which: str = "all") -> float:
 # ---- maps ---------------------------------------------------------------------------
 def ratio_map(sc: E.Scenario, column: str, n: np.ndarray, rates_hz: Sequence[float] | None = None
               ) -> pl.DataFrame:
-    """log10(QW / RL) of ``column`` over CPU counts (and remote rates if given)."""
+    """log10(QW / RL) of ``column`` over CPU counts (and remote rates if given).
+
+    Only ``column`` is computed (evaluate.metrics: evaluate()'s numbers, without the
+    other metrics, the p99 mixture quantiles above all)."""
     rows = []
     for rate in (rates_hz if rates_hz is not None else [None]):
         s2 = sc if rate is None else dataclasses.replace(
             sc, overrides={**(sc.overrides or {}), "remote_rate_hz": float(rate)})
-        df = E.evaluate(s2, n)
-        q = df.filter(pl.col("strategy") == "QW")[column].to_numpy()
-        r = df.filter(pl.col("strategy") == "RL")[column].to_numpy()
+        q, r = E.metrics(s2, n, [column])[column]
         lr = CMP.log10_ratio(q, r)
         rows.append(pl.DataFrame({"n_cpus": np.asarray(n, float),
                                   "remote_rate_hz": [float(rate) if rate is not None else math.nan] * len(n),
