@@ -341,10 +341,9 @@ def crossover_rate(sc: Scenario, n_cpus: float) -> float:
     def diff(rate: float) -> float:
         # every other field of the scenario kept (a positional copy once dropped new ones)
         s2 = dataclasses.replace(sc, overrides={**(sc.overrides or {}), "remote_rate_hz": rate})
-        df = evaluate(s2, [n_cpus])
-        q = df.filter(pl.col("strategy") == "QW")["cpu_load_cpus"][0]
-        r = df.filter(pl.col("strategy") == "RL")["cpu_load_cpus"][0]
-        return float(q - r)
+        # only the loads: evaluate()'s numbers without its other metrics (the p99 mixtures)
+        q, r = E.metrics(s2, [n_cpus], ["cpu_load_cpus"])["cpu_load_cpus"]
+        return float(q[0] - r[0])
     lo, hi = 1e-6, 1e6
     dlo, dhi = diff(lo), diff(hi)
     if math.isnan(dlo) or math.isnan(dhi):

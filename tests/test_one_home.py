@@ -9,7 +9,7 @@ from __future__ import annotations
 
 def _fields_kept(monkeypatch, module, call) -> None:
     """Every scenario ``call`` evaluates through ``module.evaluate`` (or, batched, through
-    ``evaluate.batch_metrics``) equals the caller's in every field but the overrides (a
+    ``evaluate.batch_metrics``, or one metric through ``evaluate.metrics``) equals the caller's in every field but the overrides (a
     positional rebuild once dropped the newer fields)."""
     import dataclasses
 
@@ -27,6 +27,12 @@ def _fields_kept(monkeypatch, module, call) -> None:
         seen.extend(c.sc for c in cases)
         return real_batch(cases, *a, **kw)
     monkeypatch.setattr(E, "batch_metrics", spy_batch)
+    real_metrics = E.metrics
+
+    def spy_metrics(sc, n, need):
+        seen.append(sc)
+        return real_metrics(sc, n, need)
+    monkeypatch.setattr(E, "metrics", spy_metrics)
     base = E.Scenario(M.get("intel-xeon-8375c-2s"), "nohz_other", qw_config="pwlocks_n",
                       rl_config="pwlocks1_noinline")
     kw = {}
