@@ -473,8 +473,9 @@ class WakeTables:
     """Order statistics of the cases' wake-up distributions, stacked for vectorised lookup
     (each distinct distribution's table is computed once, see :func:`emax_of`)."""
 
-    def __init__(self, cases: Sequence[Case], d_max: float) -> None:
-        self.dists = [c.dist for c in cases]
+    def __init__(self, cases: Sequence[Case], d_max: float,
+                 dists: Sequence[LatencyDist] | None = None) -> None:
+        self.dists = list(dists) if dists is not None else [c.dist for c in cases]
         sigs: dict[tuple, int] = {}
         self.row = np.array([sigs.setdefault(d.signature(), len(sigs)) for d in self.dists])
         uniq: list[LatencyDist] = [None] * len(sigs)  # type: ignore[list-item]
@@ -523,9 +524,10 @@ class WakeTables:
 
 
 def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None = None,
-                 need_qmax: bool = False) -> dict[str, np.ndarray]:
+                 need_qmax: bool = False, dists: Sequence[LatencyDist] | None = None) -> dict[str, np.ndarray]:
     """Symbol values for K cases x M CPU counts: parameters as (K, 1) columns, the
-    topology and wake-up quantities as (K, M) arrays. ``n`` is (M,) or (K, M)."""
+    topology and wake-up quantities as (K, M) arrays. ``n`` is (M,) or (K, M); ``dists``:
+    the cases' wake-up laws, if the caller built them already."""
     k = len(cases)
     n2 = np.asarray(n, dtype=float)
     n2 = np.broadcast_to(n2 if n2.ndim == 2 else n2.reshape(1, -1), (k, n2.shape[-1]))
@@ -551,7 +553,7 @@ def batch_values(cases: Sequence[Case], n: np.ndarray, tables: WakeTables | None
     v["c2c_nbr_ns"] = c2c["c2c_nbr_ns"] * scale
     v["c2c_var_ns2"] = c2c["c2c_var_ns2"] * scale ** 2
     dirty = dirty_count(v["dirty_fraction"], n2)
-    tables = tables or WakeTables(cases, float(dirty.max()))
+    tables = tables or WakeTables(cases, float(dirty.max()), dists)
     v["wake_emax_ns"] = tables.emax(dirty)
     v["wake_smax_ns"] = tables.smax(dirty, v["queue_work_ns"])
     if need_qmax:
@@ -591,7 +593,9 @@ def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = ME
     """(QW, RL) arrays of shape (K, M) of each metric in ``need`` for K cases at M CPU
     counts, in one vectorised call per (configuration pair, idle) group; the same recipe
     (:func:`metric_arrays`) as :func:`evaluate`."""
-    v = batch_values(cases, n, tables, need_qmax="requester_p99_ns" in need)
+    # the cases' wake-up laws built once, for the tables and the mixtures over D
+    dists = tables.dists if tables is not None else [c.dist for c in cases]
+    v = batch_values(cases, n, tables, need_qmax="requester_p99_ns" in need, dists=dists)
     shape = v["n_cpus"].shape
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(cases):
@@ -604,7 +608,7 @@ def batch_metrics(cases: Sequence[Case], n: np.ndarray, need: Sequence[str] = ME
         if conv == "fixed":
             return None
         if wake is None:
-            wake = Wake(tables.dists if tables is not None else [c.dist for c in cases])
+            wake = Wake(dists)
         sel = np.asarray(rows, dtype=np.intp)
         m = shape[1]
         return wake, (lambda idx: sel[np.asarray(idx) // m])
