@@ -211,15 +211,11 @@ def flip_parameter(sc: Scenario, n_cpus: int, strategy: str, budget: float,
                    setup: FlipSetup | None = None) -> Flip | None:
     """The ranged parameter that flips the verdict at ``n_cpus`` (or comes closest).
     ``setup``: a :class:`FlipSetup` of ``sc`` kept from an earlier call, if any."""
-    if setup is None:
-        plan = U.Plan(sc, n_draws=0)
-        moved = [s for s in plan.spreads if s.name not in NOT_FLIPPED]
-        settings = [{}] + [{s.name: end} for s in moved for end in (s.low, s.high)]
-        out = E.batch_metrics(plan.cases(settings), [float(n_cpus)], DECIDING)
-    else:
-        plan, moved = setup.plan, setup.moved
-        out = E.batch_metrics(setup.cases, [float(n_cpus)], DECIDING,
-                              tables=setup.tables(float(n_cpus)))
+    kept = setup is not None
+    setup = setup or FlipSetup(sc)
+    plan, moved = setup.plan, setup.moved
+    out = E.batch_metrics(setup.cases, [float(n_cpus)], DECIDING,
+                          tables=setup.tables(float(n_cpus)) if kept else None)
     ps, rate = plan.ps, plan.ps["remote_rate_hz"]
 
     def at(i: int) -> tuple[str, float]:
@@ -308,46 +304,41 @@ def _key(overrides: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]
 
 _GROWTH: dict[tuple, tuple[M.Machine, tuple[float, bool]]] = {}
 _FLIPS: dict[tuple, tuple[M.Machine, FlipSetup]] = {}
-_FLIPS_KEPT = 16          # each holds a few dozen cases and their wake-up tables
+_XO: dict[tuple, tuple[M.Machine, DC.Crossover]] = {}
+_KEPT = 16          # flip setups kept: each holds a few dozen cases and their wake-up tables
+
+
+def _kept(store: dict, key: tuple, machine: M.Machine, make: Callable[[], object],
+          limit: int | None = None):
+    """``make()``, kept in ``store`` under ``key`` for ``machine`` (a profile changed under
+    the same name is computed again); with ``limit``, only the most recent entries."""
+    hit = store.pop(key, None)
+    if hit is None or hit[0] != machine:
+        hit = (machine, make())
+    store[key] = hit                   # most recent last
+    while limit is not None and len(store) > limit:
+        del store[next(iter(store))]
+    return hit[1]
 
 
 def _flip_setup(sc: Scenario, key: tuple) -> FlipSetup:
     """The :class:`FlipSetup` of the verdict's scenario, kept for the last few scenarios (a
     verdict at another CPU count of the same scenario reuses it)."""
-    hit = _FLIPS.pop(key, None)
-    if hit is None or hit[0] != sc.machine:
-        hit = (sc.machine, FlipSetup(sc))
-    _FLIPS[key] = hit                  # most recent last
-    while len(_FLIPS) > _FLIPS_KEPT:
-        del _FLIPS[next(iter(_FLIPS))]
-    return hit[1]
+    return _kept(_FLIPS, key, sc.machine, lambda: FlipSetup(sc), _KEPT)
 
 
 def _victim_growth(sc: Scenario, budget: float, key: tuple) -> tuple[float, bool]:
-    """:func:`victim_growth` of the verdict's scenario (cached: it does not depend on N, so a
+    """:func:`victim_growth` of the verdict's scenario (kept: it does not depend on N, so a
     verdict at another CPU count of the same scenario reuses it)."""
-    k = (*key, float(budget))
-    hit = _GROWTH.get(k)
-    if hit is not None and hit[0] == sc.machine:
-        return hit[1]
-    got = victim_growth(sc, budget)
-    _GROWTH[k] = (sc.machine, got)
-    return got
-
-
-_XO: dict[tuple, tuple[M.Machine, DC.Crossover]] = {}
+    return _kept(_GROWTH, (*key, float(budget)), sc.machine, lambda: victim_growth(sc, budget))
 
 
 def crossover_n(m: M.Machine, isolation: str, preempt: str | None, callsite: str,
                 rr: float, lr: float, ov: tuple[tuple[str, float], ...] = ()) -> DC.Crossover:
-    """decide.crossover_n of the verdict's scenario (cached: every surface asks for it)."""
+    """decide.crossover_n of the verdict's scenario (kept: every surface asks for it)."""
     key = (m.name, isolation, preempt, callsite, float(rr), float(lr), ov)
-    hit = _XO.get(key)
-    if hit is not None and hit[0] == m:
-        return hit[1]
-    xo = DC.crossover_n(_scenario(m, isolation, preempt, callsite, rr, lr, dict(ov)))
-    _XO[key] = (m, xo)
-    return xo
+    return _kept(_XO, key, m, lambda: DC.crossover_n(
+        _scenario(m, isolation, preempt, callsite, rr, lr, dict(ov))))
 
 
 def method_words(c: DC.Crossover) -> str:
