@@ -284,8 +284,9 @@ def test_crossover_map_applies_overrides_to_every_cell():
 
 
 
-def test_threaded_evaluation_equals_single_call():
-    from pwmodel.models import numeric_many
+def test_threaded_evaluation_equals_single_call(monkeypatch):
+    from pwmodel.models import loops, numeric_many
+    monkeypatch.setattr(loops, "LOOP_MIN", 10 ** 15)     # NumPy's blocks (the compiled loop: test_loops)
     rng = np.random.default_rng(3)
     n = 250_001                                  # many blocks, the last one short
     vals = {**P.defaults().values, "n_cpus": rng.integers(1, 1025, n).astype(float),

@@ -267,21 +267,92 @@ def numeric_named(name: str, build: Callable[[], Sequence[sp.Expr]],
                   values: Mapping[str, object]) -> list[np.ndarray]:
     """:func:`numeric_many` of ``build()`` through :func:`compiled_named` (the expressions
     built only when the cache folder has no code for them)."""
-    return numeric_many(None, values, compiled=compiled_named(name, build))
+    compiled = compiled_named(name, build)
+
+    def loop() -> Callable | None:
+        return _named_loop(name, build, compiled[1])
+    return numeric_many(None, values, compiled=compiled, loop=loop)
+
+
+def _named_loop(name: str, build: Callable[[], Sequence[sp.Expr]],
+                names: tuple[str, ...]) -> Callable | None:
+    """The compiled loop (:mod:`pwmodel.models.loops`) of :func:`compiled_named`'s entry,
+    keyed like it: by name and the model and parameter sources."""
+    import scipy
+    from pwmodel import diskcache
+    from pwmodel.models import loops
+    stem = diskcache.key(_NAMED_TAG, name, sp.__version__, np.__version__, scipy.__version__,
+                         diskcache.source_hash("pwmodel.models"),
+                         diskcache.source_hash("pwmodel.params"))
+    return loops.kernel(stem, names, build)
+
+
+@functools.lru_cache(maxsize=128)
+def _many_stem(exprs: tuple[sp.Expr, ...]) -> str:
+    from pwmodel import diskcache
+    return diskcache.key("many", sp.__version__, diskcache.source_hash("pwmodel.models"),
+                         fingerprint(list(exprs)))
+
+
+def _run_loop(kern: Callable, args: list[np.ndarray], shape: tuple, size: int,
+              n_out: int) -> list[np.ndarray] | None:
+    """The compiled loop over ``size`` elements in blocks on a few threads (None: it failed
+    to compile or run, and the caller evaluates the NumPy code instead)."""
+    ins, step = [], np.zeros(len(args), dtype=np.int64)
+    for j, a in enumerate(args):
+        if a.ndim == 0:
+            ins.append(a.reshape(1))
+        else:
+            ins.append(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1))
+            step[j] = 1
+    ins = [np.ascontiguousarray(a, dtype=float).view() for a in ins]
+    for a in ins:            # one argument type for numba (read-only, contiguous): one compilation
+        a.flags.writeable = False
+    outs = [np.empty(size) for _ in range(n_out)]
+    block = max(_LOOP_BLOCK, -(-size // 64))
+    starts = list(range(0, size, block))
+    workers = max(1, min(os.cpu_count() or 1, 8, len(starts)))
+
+    def run(mine: list[int]) -> None:
+        for lo in mine:
+            kern(lo, min(lo + block, size), step, *ins, *outs)
+
+    try:
+        if workers == 1:
+            run(starts)
+        else:
+            with ThreadPoolExecutor(workers) as ex:
+                list(ex.map(run, [starts[i::workers] for i in range(workers)]))
+    except Exception:        # numba could not type or compile the loop
+        return None
+    return [o.reshape(shape) for o in outs]
+
+
+_LOOP_BLOCK = 32_768
 
 
 def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr] | None, values: Mapping[str, object],
-                 compiled: tuple[Callable, tuple[str, ...], int] | None = None) -> list[np.ndarray]:
+                 compiled: tuple[Callable, tuple[str, ...], int] | None = None,
+                 loop: Callable[[], Callable | None] | None = None) -> list[np.ndarray]:
     """Evaluate several expressions in one generated function (common subexpressions shared).
 
     Large inputs are evaluated in blocks of :data:`_CHUNK` elements, so that the
     temporaries of the generated code stay in the CPU cache instead of streaming through
     memory, spread over a few threads (NumPy releases the GIL in its ufuncs); each element
-    is computed by the same operations as in one call over the whole arrays."""
+    is computed by the same operations as in one call over the whole arrays.
+
+    From :data:`pwmodel.models.loops.LOOP_MIN` elements on, the compiled loop of the same
+    expressions runs instead where numba is installed (:mod:`pwmodel.models.loops`: only
+    the branches that apply are computed; values within a few ulps of the NumPy code's,
+    more where a formula cancels); ``loop`` gives it for ``compiled`` code."""
+    from pwmodel.models import loops
     if compiled is None:
         exprs = tuple(exprs)
         fn, names = _compile_many(exprs)
         n_out = len(exprs)
+
+        def loop() -> Callable | None:
+            return loops.kernel(_many_stem(exprs), names, lambda: exprs)
     else:
         fn, names, n_out = compiled
     missing = [n for n in names if n not in values]
@@ -294,6 +365,11 @@ def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr] | None, values: Mapp
     if size < 2 * _CHUNK:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return [np.asarray(o, dtype=float) for o in fn(*args)]
+    if size >= loops.LOOP_MIN and loop is not None:
+        kern = loop()
+        got = None if kern is None else _run_loop(kern, args, shape, size, n_out)
+        if got is not None:
+            return got
     # scalars stay scalars; arrays are brought to the common shape and flattened
     flat = [a if a.ndim == 0 else np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
             for a in args]
