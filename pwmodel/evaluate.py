@@ -241,12 +241,18 @@ class _Where:
     computed once and shared by every order statistic looked up at the same counts."""
 
     def __init__(self, d: np.ndarray) -> None:
+        from pwmodel import blocks
         self.d = np.asarray(d, dtype=float)
-        dd = np.maximum(self.d, 1.0)
-        self.d_max = float(dd.max()) if dd.size else 1.0
-        self.x = np.log2(dd)
+        flat = self.d.reshape(-1)
+        self.d_max = float(max(np.max(flat), 1.0)) if flat.size else 1.0
+        x, j = blocks.elementwise(self._locate, flat)     # large arrays over threads
+        self.x, self.j = x.reshape(self.d.shape), j.reshape(self.d.shape)
+
+    @staticmethod
+    def _locate(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.log2(np.maximum(d, 1.0))
         with np.errstate(invalid="ignore"):      # NaN counts stay NaN (as in np.interp)
-            self.j = np.floor(self.x * _PER_OCTAVE).astype(np.intp)   # x * 16 is exact
+            return x, np.floor(x * _PER_OCTAVE).astype(np.intp)   # x * 16 is exact
 
     def lookup(self, vals: np.ndarray) -> np.ndarray:
         """Linear in log2 d between the nodes of ``vals``: bit for bit what
@@ -258,12 +264,16 @@ class _Where:
         xp = np.arange(k) / _PER_OCTAVE
         if k < 2:
             return np.full(self.x.shape, vals[0])
+        from pwmodel import blocks
         slopes = (vals[1:] - vals[:-1]) / (xp[1:] - xp[:-1])
-        x = np.atleast_1d(self.x)
-        j = np.clip(np.atleast_1d(self.j), 0, k - 2)
-        out = slopes[j] * (x - xp[j]) + vals[j]
-        out[x >= xp[-1]] = vals[-1]
-        return out.reshape(self.x.shape)
+
+        def part(x: np.ndarray, j: np.ndarray) -> np.ndarray:
+            j = np.clip(j, 0, k - 2)
+            out = slopes[j] * (x - xp[j]) + vals[j]
+            out[x >= xp[-1]] = vals[-1]
+            return out
+        return blocks.elementwise(part, np.atleast_1d(self.x).reshape(-1),
+                                  np.atleast_1d(self.j).reshape(-1)).reshape(self.x.shape)
 
 
 def _interp(dist: LatencyDist, d: np.ndarray | _Where, what: str, q: float) -> np.ndarray:
@@ -301,8 +311,9 @@ def qmax_of(dist: LatencyDist, d: np.ndarray, q: float = 0.99) -> np.ndarray:
             lvl = np.where(v > 0, 1.0 - (1.0 - q) / np.where(v > 0, v, 1.0), -1.0)
         vals = np.zeros(v.shape)
         pos = lvl > 0
-        if pos.any():
-            vals[pos] = dist.quantile(lvl[pos])
+        if pos.any():      # each level on its own: in blocks over threads when many
+            from pwmodel import blocks
+            vals[pos] = blocks.elementwise(dist.quantile, lvl[pos], min_size=16_384)
         out[small] = vals[inv]
     return out
 

@@ -167,9 +167,16 @@ class Machine:
         (SMT sibling, then LLC, then socket, ...). Beyond the profile's size
         the outermost unit is replicated and every extra CPU counts in the
         outermost class at its measured latency (no multi-hop penalty: an
-        optimistic extrapolation). Includes ``self`` (1 CPU).
+        optimistic extrapolation). Includes ``self`` (1 CPU). Large arrays in blocks
+        over threads (:mod:`pwmodel.blocks`: the same values).
         """
+        from pwmodel import blocks
         n = np.asarray(n_cpus, dtype=float)
+        if n.ndim == 1 and n.size >= blocks.MIN_SIZE:
+            return blocks.elementwise(self._class_counts, n)
+        return self._class_counts(n)
+
+    def _class_counts(self, n: np.ndarray) -> dict[str, np.ndarray]:
         if np.any(~np.isfinite(n)) or np.any(n < 1):
             raise PwmodelError(f"CPU count must be >= 1, found {n_cpus!r}", field="n_cpus")
         out = {"self": np.ones_like(n)}

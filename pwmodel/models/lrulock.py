@@ -331,8 +331,18 @@ def _share_fn():
 def gap_c2c_ns(machine, q: np.ndarray) -> np.ndarray:
     """Mean c2c between a CPU and the next member of a class holding a share ``q`` of the
     CPU ids (geometric gap) on ``machine``'s nearest-first fill (:func:`share_expr` per
-    level; beyond the profile's units the outermost class)."""
-    q = np.clip(np.asarray(q, dtype=float), 1e-12, 1.0)
+    level; beyond the profile's units the outermost class). Large arrays in blocks over
+    threads (:mod:`pwmodel.blocks`: the same values)."""
+    from pwmodel import blocks
+    q = np.asarray(q, dtype=float)
+    if q.ndim and q.size >= blocks.MIN_SIZE:
+        return blocks.elementwise(lambda part: _gap_c2c_ns(machine, part),
+                                  q.reshape(-1)).reshape(q.shape)
+    return _gap_c2c_ns(machine, q)
+
+
+def _gap_c2c_ns(machine, q: np.ndarray) -> np.ndarray:
+    q = np.clip(q, 1e-12, 1.0)
     out = np.zeros(q.shape)
     below = np.zeros(q.shape)
     span = 1

@@ -1,0 +1,40 @@
+"""Large input arrays computed in blocks over threads (pwmodel.blocks) give the values of
+one call over the whole array, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pwmodel import blocks
+from pwmodel import evaluate as E
+from pwmodel import machine as M
+from pwmodel.models import lrulock
+
+
+@pytest.mark.parametrize("machine, iso", [("amd-epyc-7r13-2s", "nohz_other"),
+                                          ("intel-xeon-8375c-2s", "idle")])
+def test_inputs_in_blocks_equal_one_call(machine: str, iso: str, monkeypatch) -> None:
+    sc = E.Scenario(M.get(machine), iso)
+    dist, m = sc.wake_dist(), sc.machine
+    rng = np.random.default_rng(4)
+    size = 2 * blocks.MIN_SIZE + 123
+    n = np.round(np.exp(rng.uniform(0, np.log(1024), size)))
+    f = rng.uniform(0.0, 1.0, size)
+    f[:100] = 0.0
+    d = f * n
+
+    def inputs() -> list[np.ndarray]:
+        emax, qmax = E.order_stats(dist, d)
+        cv = lrulock.class_values(dist, m, f)
+        return [emax, qmax, E.smax_of(dist, d, 300.0), cv["c2c_gap1_ns"], cv["c2c_gap2_ns"],
+                *m.class_counts(n).values()]
+
+    monkeypatch.setattr(blocks.os, "cpu_count", lambda: 2)        # split on any machine
+    split = inputs()
+    with monkeypatch.context() as mp:
+        mp.setattr(blocks, "workers", lambda size, min_size=blocks.MIN_SIZE: 1)
+        whole = inputs()
+    assert len(split) == len(whole)
+    for a, b in zip(split, whole):
+        assert a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
