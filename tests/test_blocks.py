@@ -1,5 +1,5 @@
-"""Large input arrays computed in blocks over threads (pwmodel.blocks) give the values of
-one call over the whole array, bit for bit."""
+"""Large input arrays computed in blocks over threads (pwmodel.blocks), or looked up in
+tables, give the values of one plain call over the whole array, bit for bit."""
 
 from __future__ import annotations
 
@@ -38,3 +38,21 @@ def test_inputs_in_blocks_equal_one_call(machine: str, iso: str, monkeypatch) ->
     assert len(split) == len(whole)
     for a, b in zip(split, whole):
         assert a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def test_class_counts_table_and_absent_class_equal_the_direct_forms() -> None:
+    rng = np.random.default_rng(6)
+    n = np.round(np.exp(rng.uniform(0, np.log(3000), 50_000)))
+    f = rng.uniform(0.0, 1.0, n.size)
+    for name in ("amd-epyc-7r13-2s", "intel-xeon-8375c-2s"):
+        m = M.get(name)
+        table, direct = m.class_counts(n), m._class_counts(n)
+        assert table.keys() == direct.keys()
+        for k in table:
+            assert np.array_equal(table[k], direct[k]), k
+        sc = E.Scenario(m, "nohz_other")
+        (w1, w2), _, _ = lrulock.classes(sc.wake_dist())
+        assert w2 == 0
+        cv = lrulock.class_values(sc.wake_dist(), m, f)
+        assert np.array_equal(cv["c2c_gap2_ns"], lrulock.gap_c2c_ns(m, f * w2))
+        assert np.array_equal(cv["c2c_gap1_ns"], lrulock.gap_c2c_ns(m, f * w1))

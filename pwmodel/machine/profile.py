@@ -167,13 +167,15 @@ class Machine:
         (SMT sibling, then LLC, then socket, ...). Beyond the profile's size
         the outermost unit is replicated and every extra CPU counts in the
         outermost class at its measured latency (no multi-hop penalty: an
-        optimistic extrapolation). Includes ``self`` (1 CPU). Large arrays in blocks
-        over threads (:mod:`pwmodel.blocks`: the same values).
+        optimistic extrapolation). Includes ``self`` (1 CPU). A large array of whole
+        CPU counts is looked up in the counts of 1..max (the same values).
         """
-        from pwmodel import blocks
         n = np.asarray(n_cpus, dtype=float)
-        if n.ndim == 1 and n.size >= blocks.MIN_SIZE:
-            return blocks.elementwise(self._class_counts, n)
+        if n.size >= 4096 and n.ndim:
+            top = float(np.max(n))
+            if 1 <= top <= 1 << 22 and np.min(n) >= 1 and np.all(n == np.floor(n)):
+                idx = n.astype(np.int64) - 1
+                return {k: v[idx] for k, v in self._class_counts(np.arange(1.0, top + 1.0)).items()}
         return self._class_counts(n)
 
     def _class_counts(self, n: np.ndarray) -> dict[str, np.ndarray]:

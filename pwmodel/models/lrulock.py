@@ -442,7 +442,13 @@ def class_values(dist, machine, dirty_fraction, c2c_scale=1.0) -> dict[str, obje
     one machine (arrays broadcast with ``dirty_fraction`` and ``c2c_scale``)."""
     (w1, w2), w_s, width = classes(dist)
     d = np.asarray(dirty_fraction, dtype=float)
+
+    def gap(w: float) -> np.ndarray:
+        if w == 0 and d.size >= 4096 and np.isfinite(d).all():
+            # no such class: q = 0 everywhere, one value (as computed in an array)
+            return np.full(d.shape, gap_c2c_ns(machine, np.zeros(1))[0])
+        return gap_c2c_ns(machine, d * w)
     return {"wake_atom1_w": w1, "wake_atom2_w": w2, "wake_spread_w": w_s,
             "wake_spread_width_ns": width, "wake_atom_gap_ns": atom_gap(dist),
-            "c2c_gap1_ns": gap_c2c_ns(machine, d * w1) * c2c_scale,
-            "c2c_gap2_ns": gap_c2c_ns(machine, d * w2) * c2c_scale}
+            "c2c_gap1_ns": gap(w1) * c2c_scale,
+            "c2c_gap2_ns": gap(w2) * c2c_scale}
