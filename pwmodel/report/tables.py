@@ -40,6 +40,20 @@ def inputs_block(rec: Recorder, cfg: R.Config, mname: str, names: list[str] | No
     return out
 
 
+def _cells(df: pl.DataFrame, shown: tuple[tuple[str, str], ...]
+           ) -> dict[tuple[str, str, float], float]:
+    """{(strategy, column, N): value} of an evaluate() frame, the frame split by strategy
+    once (the first row of each (strategy, N), as a filter on both would give)."""
+    out: dict[tuple[str, str, float], float] = {}
+    for (strat,), d in df.partition_by("strategy", as_dict=True).items():
+        ns = d["n_cpus"].cast(pl.Float64).to_list()
+        for s, col in shown:
+            if s == strat:
+                for n, v in zip(ns, d[col].to_list()):
+                    out.setdefault((strat, col, n), float(v))
+    return out
+
+
 def block(rec: Recorder, cfg: R.Config, mname: str, isolation: str) -> list[str]:
     """The N = 1 .. 1024 table of one machine and isolation level."""
     sc = R.scenario(mname, isolation, None, cfg.callsite, cfg.overrides)
@@ -56,14 +70,16 @@ def block(rec: Recorder, cfg: R.Config, mname: str, isolation: str) -> list[str]
         f = dom.check(strat, col, n)
         reasons.append(f.reason)
         return "" if f.validated else DOM.ASCII_MARK
+    shown = (("QW", "requester_mean_ns"), ("RL", "requester_mean_ns"),
+             ("QW", "requester_p99_ns"), ("RL", "requester_p99_ns"),
+             ("QW", "victim_mean_ns"), ("RL", "victim_worst_ns"))
+    at = _cells(df, shown)
     rows = []
     for n in R.N_TABLE:
         cells = [rec.lit(n)]
         vals = {}
-        for strat, col in (("QW", "requester_mean_ns"), ("RL", "requester_mean_ns"),
-                           ("QW", "requester_p99_ns"), ("RL", "requester_p99_ns"),
-                           ("QW", "victim_mean_ns"), ("RL", "victim_worst_ns")):
-            v = float(df.filter((pl.col("strategy") == strat) & (pl.col("n_cpus") == n))[col][0])
+        for strat, col in shown:
+            v = at[(strat, col, float(n))]
             vals[(strat, col)] = v
             cells.append(rec.put(v, R.metric, (mname, isolation, None, cfg.callsite, cfg.overrides,
                                                n, strat, col), US, 1) + mark(strat, col, n))
