@@ -22,8 +22,10 @@ PARAGRAPH_LEVELS = ("busy_other", "nohz_other", "nohz_fifo_dlserver")
 @functools.lru_cache(maxsize=256)
 def _verdict(mname: str, isolation: str, callsite: str,
              overrides: tuple[tuple[str, float], ...], flip: bool) -> V.Verdict:
+    # N*: the report's, solved with all the others (R.prefetch), of this very scenario
     return V.verdict(R.machine(mname), isolation, None, callsite, overrides=dict(overrides),
-                     flip=flip)
+                     flip=flip, crossover=R.crossover(mname, isolation, None, callsite,
+                                                      overrides))
 
 
 def verdict_value(mname: str, isolation: str, callsite: str,

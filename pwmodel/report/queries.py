@@ -163,8 +163,9 @@ _XO: dict[tuple, DC.Crossover] = {}
 _XO_BANDS: dict[tuple, object] = {}
 
 
-def _crossover(mname: str, isolation: str, preempt: str | None, callsite: str,
-               overrides: tuple[tuple[str, float], ...]) -> DC.Crossover:
+def crossover(mname: str, isolation: str, preempt: str | None, callsite: str,
+              overrides: tuple[tuple[str, float], ...] = ()) -> DC.Crossover:
+    """decide.crossover_n of the scenario (kept; solved together by :func:`prefetch`)."""
     key = (mname, isolation, preempt, callsite, overrides)
     if key not in _XO:
         _XO[key] = DC.crossover_n(scenario(*key))
@@ -227,13 +228,13 @@ def crossover_high(mname: str, isolation: str, preempt: str | None, callsite: st
 def crossover_n(mname: str, isolation: str, preempt: str | None, callsite: str,
                 overrides: tuple[tuple[str, float], ...] = ()) -> float:
     """CPU count where the QW and RL requester means are equal (nan none, inf unbounded)."""
-    return float(_crossover(mname, isolation, preempt, callsite, overrides).n_cpus)
+    return float(crossover(mname, isolation, preempt, callsite, overrides).n_cpus)
 
 
 def crossover_sides(mname: str, isolation: str, preempt: str | None, callsite: str,
                     overrides: tuple[tuple[str, float], ...] = ()) -> tuple[str, str]:
     """(winner below, winner above) the crossover CPU count."""
-    c = _crossover(mname, isolation, preempt, callsite, overrides)
+    c = crossover(mname, isolation, preempt, callsite, overrides)
     return c.below, c.above
 
 

@@ -11,7 +11,7 @@ import results as R``); each part lives in its own module:
 
 from pwmodel.report.bands import BAND_METRICS, curves
 from pwmodel.report.queries import (CONFIG_LABELS, N_TABLE, TAX_CONFIGS, Config, breakdown,
-                                    clear_caches, crossover_band, crossover_high,
+                                    clear_caches, crossover, crossover_band, crossover_high,
                                     crossover_local_rate, crossover_low, crossover_n,
                                     crossover_rate, crossover_sides, strategy_value,
                                     default_param, default_tax_cycles, line_moves, machine,
@@ -25,7 +25,7 @@ from pwmodel.report.reference import (ANCHORS, BUDGETS, C2C_FALLBACK, REF, ROOT,
 from pwmodel.report.tornado import TORNADO_KINDS, tornado
 
 __all__ = ["BAND_METRICS", "curves", "CONFIG_LABELS", "N_TABLE",
-           "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover_band",
+           "TAX_CONFIGS", "Config", "breakdown", "clear_caches", "crossover", "crossover_band",
            "crossover_high", "crossover_low", "prefetch", "prefetch_bands", "prefetch_crossovers",
            "prefetch_local_rates", "crossover_local_rate", "crossover_n", "crossover_rate",
            "crossover_sides", "default_param", "default_tax_cycles", "line_moves", "machine",
