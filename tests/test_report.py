@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,59 @@ def report_cfg(**kw) -> R.Config:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> B.Report:
-    return B.build(report_cfg(), tmp_path_factory.mktemp("report"))
+    with pytest.MonkeyPatch.context() as mp:     # the figures drawn in this process
+        mp.setattr(B, "FIGURE_PROCESS", "never")
+        return B.build(report_cfg(), tmp_path_factory.mktemp("report"))
+
+
+# the command in a fresh process, saying whether its figures were drawn in a second one
+RUN = ("import sys; from pwmodel.report import build as B; from pwmodel import cli\n"
+       "init = B.Figures.__init__\n"
+       "def spy(self, *a):\n"
+       "    init(self, *a); print('figure process', self.proc is not None, file=sys.stderr)\n"
+       "B.Figures.__init__ = spy\n"
+       "sys.exit(cli.main(sys.argv[1:]))\n")
+
+
+def _command(out, *args: str, **kw):
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(Path(B.__file__).parents[2])}
+    argv = [sys.executable, "-c", RUN, "report", "--quiet", "--out", str(out), *args]
+    return subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_figure_process_gives_the_same_bytes(report, tmp_path):
+    """A fresh ``pwmodel report`` draws the figures in a second process (forked before any
+    polars query) while it writes the text: the same files, byte for byte, as here."""
+    proc = _command(tmp_path / "r", *[a for m in MACHINES for a in ("--machine", m)])
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert "figure process True" in err
+    names = sorted(p.name for p in report.out_dir.iterdir())
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == names
+    for n in names:
+        assert (tmp_path / "r" / n).read_bytes() == (report.out_dir / n).read_bytes(), n
+
+
+def test_ctrl_c_leaves_no_process_and_no_files(tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) while both processes
+    work: exit code 130, both processes gone, no output folder and no temporary folder."""
+    import os
+    import signal
+    import time
+    proc = _command(tmp_path / "r", "--machine", MACHINES[0], start_new_session=True)
+    line = proc.stderr.readline()
+    assert "figure process True" in line, line
+    time.sleep(1.0)                                  # both at work
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    with pytest.raises(ProcessLookupError):           # the figure process ended (and reaped)
+        os.killpg(proc.pid, 0)
+    assert not list(tmp_path.iterdir())
 
 
 def _text_files(rep: B.Report) -> list[str]:

@@ -5,6 +5,9 @@ the folder ends up with exactly the files of this report, plus the user's own fi
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import matplotlib
@@ -22,9 +25,17 @@ def _tree(d: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir())}
 
 
+@pytest.fixture(params=["never", "always"])
+def fake(stand_ins, monkeypatch, request):
+    """:func:`stand_ins`, the figures drawn here and in a second process."""
+    monkeypatch.setattr(B, "FIGURE_PROCESS", request.param)
+    return stand_ins
+
+
 @pytest.fixture
-def fake(monkeypatch):
+def stand_ins(monkeypatch):
     """Small stand-ins for the text and figure builders (the install logic is under test)."""
+    monkeypatch.setattr(R, "crossover_keys", lambda cfg: [])   # (the stand-ins use none)
     state = {"version": "one", "fail_at": None}
 
     def texts(cfg):
@@ -40,7 +51,9 @@ def fake(monkeypatch):
         def make(stem):
             def fn():
                 if state["fail_at"] == stem:
-                    raise KeyboardInterrupt
+                    raise state.get("error", KeyboardInterrupt)
+                if state.get("kill") == stem and os.getpid() != state["parent"]:
+                    os.kill(os.getpid(), signal.SIGKILL)
                 fig, ax = plt.subplots(figsize=(1, 1))
                 ax.set_title(state["version"])
                 return fig
@@ -89,3 +102,44 @@ def test_text_only_into_a_pure_report_folder_drops_its_figures(fake, tmp_path):
     B.build(R.Config(machines=("intel-xeon-8375c-2s",), text_only=True), out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["cover-letter.txt", "table.txt", B.MANIFEST])
+
+
+def _no_child_left() -> None:
+    assert not multiprocessing.active_children()
+
+
+def test_a_figure_failing_in_the_figure_process_raises_here(fake, tmp_path):
+    out = tmp_path / "report"
+    B.build(R.Config(machines=("intel-xeon-8375c-2s",)), out)
+    before = _tree(out)
+    fake.update(version="two", fail_at="breakdown", error=ValueError("no such panel"))
+    with pytest.raises(ValueError, match="no such panel") as info:
+        B.build(R.Config(machines=("intel-xeon-8375c-2s",)), out)
+    if B.FIGURE_PROCESS == "always":        # the child's traceback comes along
+        assert "no such panel" in str(info.value.__cause__)
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"], "temporary folder left"
+    _no_child_left()
+
+
+def test_a_killed_figure_process_is_a_clear_error(stand_ins, tmp_path, monkeypatch):
+    monkeypatch.setattr(B, "FIGURE_PROCESS", "always")
+    out = tmp_path / "report"
+    stand_ins.update(kill="breakdown", parent=os.getpid())
+    with pytest.raises(B.FigureProcessError, match="ended unexpectedly"):
+        B.build(R.Config(machines=("intel-xeon-8375c-2s",)), out)
+    assert not out.exists() and not list(tmp_path.iterdir()), "files left"
+    _no_child_left()
+
+
+def test_figure_process_gives_the_same_files(fake, tmp_path, monkeypatch):
+    cfg = R.Config(machines=("intel-xeon-8375c-2s",))
+    rep = B.build(cfg, tmp_path / "a")
+    monkeypatch.setattr(B, "FIGURE_PROCESS", "never" if B.FIGURE_PROCESS == "always" else "always")
+    other = B.build(cfg, tmp_path / "b")
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    assert [p.name for p in rep.files] == [p.name for p in other.files] == [
+        "cover-letter.txt", "table.txt", "breakdown.png", "breakdown.svg", "sensitivity.png",
+        "sensitivity.svg"]
+    assert list(rep.axis_labels) == list(other.axis_labels) == ["breakdown", "sensitivity"]
+    _no_child_left()

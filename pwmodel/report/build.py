@@ -1,4 +1,5 @@
-"""Write the report folder: text files first, then the figures (PNG + SVG).
+"""Write the report folder: the text files, and the figures (PNG + SVG) drawn meanwhile in a
+second process where that is safe (:class:`Figures`), else after the text.
 
 The same inputs give the same bytes. The whole report is built in a temporary
 folder next to ``out_dir`` and then put in place, so an interrupted run never
@@ -23,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -141,17 +143,198 @@ def _install(tmp: Path, out: Path, ours: set[str]) -> None:
 
 def _write(cfg: R.Config, out: Path) -> Report:
     rep = Report(out)
-    R.prefetch(cfg)      # the crossovers of every text and figure, solved together
-    for name, fn in text_specs(cfg):
-        text, rec = fn()
-        atomic.write_text(out / name, text)
-        rep.files.append(out / name)
-        rep.texts[name] = text
-        rep.records[name] = rec
-    if not cfg.text_only:
-        with STYLE.Style():
-            for stem, draw in figure_specs(cfg):
-                fig = draw()
-                rep.axis_labels[stem] = list(STYLE.axis_labels(fig))
-                rep.files += STYLE.save(fig, out, stem)
+    figs = None if cfg.text_only else Figures(cfg, out)   # the second process starts here
+    try:
+        # the crossovers of every text and figure, solved together (by the figure process
+        # if there is one, while this one solves the intervals)
+        R.prefetch(cfg, figs.crossovers if figs is not None and figs.proc is not None else None)
+        for name, fn in text_specs(cfg):
+            text, rec = fn()
+            atomic.write_text(out / name, text)
+            rep.files.append(out / name)
+            rep.texts[name] = text
+            rep.records[name] = rec
+        if figs is not None:
+            for stem, labels in figs.finish():
+                rep.axis_labels[stem] = labels
+                rep.files += [out / f"{stem}.png", out / f"{stem}.svg"]
+    finally:
+        if figs is not None:
+            figs.close()
     return rep
+
+
+# ---- the figures, in a second process while this one writes the text -------------------
+#: "auto": draw the figures in a second process when forking is safe (below), else here;
+#: "never": always here; "always": always fork (the tests' stand-in figures).
+FIGURE_PROCESS = "auto"
+
+# threads that may run when the process forks: the main thread (named as the process),
+# the memory allocator's background threads and polars' spill-file cleaner (both started
+# when polars is imported, and fork-safe). polars' compute threads ("polars-0", ...) are
+# not: a forked child would hand its work to threads it does not have and wait forever.
+_FORK_SAFE_THREADS = {"jemalloc_bg_thd", "polars-ooc-clea"}
+
+
+def fork_is_safe() -> bool:
+    """Whether a forked child can run the figures: Linux fork, no other Python thread, and
+    no native thread beyond the known fork-safe ones (so no polars query has run yet)."""
+    import multiprocessing
+    import threading
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() != 1:
+        return False
+    try:
+        me = Path("/proc/self/comm").read_text().strip()
+        tasks = Path("/proc/self/task")
+        names = {(tasks / t / "comm").read_text().strip() for t in os.listdir(tasks)}
+    except OSError:
+        return False
+    return names <= _FORK_SAFE_THREADS | {me}
+
+
+class FigureProcessError(PwmodelError):
+    """The figure process ended without saying why (killed, out of memory)."""
+
+
+class _RemoteTraceback(Exception):
+    """The figure process's traceback, chained to the exception raised here."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class Figures:
+    """The report's figures, written into ``out`` (the report's temporary folder) as
+    ``stem.png`` and ``stem.svg``, each file atomically.
+
+    With a second process (see :data:`FIGURE_PROCESS`): the child is forked before this
+    process computes anything, and takes figures from the front of the list while this one
+    writes the text; :meth:`finish` then takes what is left from the back, so the two end
+    together. A figure that fails in the child raises the same exception here (its
+    traceback chained); the child ignores Ctrl-C and is ended by :meth:`close` (and by the
+    kernel if this process dies), so an interrupted run leaves no process behind, and the
+    caller removes the temporary folder with any figure written so far."""
+
+    def __init__(self, cfg: R.Config, out: Path) -> None:
+        self.cfg, self.out = cfg, out
+        self.specs = figure_specs(cfg)
+        self.labels: dict[int, list[tuple[str, str]]] = {}
+        self._crossovers: dict[tuple, object] | None = None
+        self.proc = None
+        if FIGURE_PROCESS == "always" or (FIGURE_PROCESS == "auto" and fork_is_safe()):
+            import multiprocessing
+            ctx = multiprocessing.get_context("fork")
+            self.lock = ctx.Lock()
+            self.bounds = ctx.RawArray("i", [0, len(self.specs)])   # [next front, end)
+            self.conn, child_end = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=self._child, args=(child_end, os.getpid()),
+                                    daemon=True, name="pwmodel-figures")
+            with warnings.catch_warnings():   # Python >= 3.12 warns of the native threads
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                        DeprecationWarning)   # checked: fork_is_safe
+                self.proc.start()
+            child_end.close()
+
+    def _take(self, front: bool) -> int | None:
+        """Index of the next figure not yet taken (from the front or the back), or None."""
+        with self.lock:
+            lo, hi = self.bounds[0], self.bounds[1]
+            if lo >= hi:
+                return None
+            if front:
+                self.bounds[0] = lo + 1
+                return lo
+            self.bounds[1] = hi - 1
+            return hi - 1
+
+    def _render(self, k: int) -> list[tuple[str, str]]:
+        stem, draw = self.specs[k]
+        with STYLE.Style():
+            fig = draw()
+            labels = list(STYLE.axis_labels(fig))
+            STYLE.save(fig, self.out, stem)
+        return labels
+
+    def _child(self, conn, parent: int) -> None:
+        import pickle
+        import signal
+        import traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent ends it (close)
+        _die_with_parent(parent)
+        try:
+            conn.send(("crossovers", R.solved_crossovers(R.crossover_keys(self.cfg))))
+            while (k := self._take(front=True)) is not None:
+                conn.send(("figure", (k, self._render(k))))
+        except BaseException as exc:                   # noqa: BLE001 (sent to the parent)
+            tb = traceback.format_exc()
+            try:                  # sent as it is if it arrives as it is, else as text
+                back = pickle.loads(pickle.dumps(exc))
+                if type(back) is not type(exc) or str(back) != str(exc):
+                    exc = None
+            except Exception:                          # noqa: BLE001
+                exc = None
+            conn.send(("error", (exc, tb)))
+        finally:
+            conn.close()
+
+    def crossovers(self) -> dict[tuple, object]:
+        """The crossovers the child solved first (:func:`pwmodel.report.queries.prefetch`)."""
+        while self._crossovers is None:
+            self._receive()
+        return self._crossovers
+
+    def finish(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Draw what the child has not taken, wait for the child's: (stem, axis labels) of
+        every figure, in writing order."""
+        if self.proc is None:
+            for k in range(len(self.specs)):
+                self.labels[k] = self._render(k)
+        else:
+            while (k := self._take(front=False)) is not None:
+                self.labels[k] = self._render(k)
+            while len(self.labels) < len(self.specs):
+                self._receive()
+        return [(self.specs[k][0], self.labels[k]) for k in range(len(self.specs))]
+
+    def _receive(self) -> None:
+        try:
+            kind, got = self.conn.recv()
+        except EOFError:
+            self.proc.join()
+            raise FigureProcessError(f"the figure process ended unexpectedly (exit code "
+                                     f"{self.proc.exitcode})", file=str(self.out)) from None
+        if kind == "error":
+            exc, tb = got
+            if exc is None:
+                exc = PwmodelError("a figure failed in the figure process: "
+                                   + tb.strip().splitlines()[-1])
+            raise exc from _RemoteTraceback(tb)
+        if kind == "crossovers":
+            self._crossovers = got
+        else:
+            k, labels = got
+            self.labels[k] = labels
+
+    def close(self) -> None:
+        """End the child (done or not) and wait for it."""
+        if self.proc is None:
+            return
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+        self.conn.close()
+        self.proc = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel send SIGTERM to this process when its parent dies (and end
+    now if it already has)."""
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)

@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -182,13 +182,32 @@ def prefetch_crossovers(keys: Sequence[tuple]) -> None:
         _XO[k] = x
 
 
-def prefetch(cfg: "Config") -> None:
+def crossover_keys(cfg: "Config") -> list[tuple]:
+    """The crossovers the report prints and draws: every machine x isolation level."""
+    return [(m, iso, None, cfg.callsite, cfg.overrides)
+            for m in cfg.machines for iso in cfg.isolations]
+
+
+def solved_crossovers(keys: Sequence[tuple]) -> dict[tuple, DC.Crossover]:
+    """The crossovers of ``keys`` (solved together first if need be), to hand to another
+    process's :func:`prefetch`."""
+    prefetch_crossovers(keys)
+    return {k: _XO[k] for k in keys}
+
+
+def prefetch(cfg: "Config", crossovers: Callable[[], Mapping[tuple, DC.Crossover]] | None = None
+             ) -> None:
     """Solve, in one vectorised call each, the crossovers the report prints and draws
-    (every machine x isolation level) and the N* intervals of its headline."""
-    prefetch_crossovers([(m, iso, None, cfg.callsite, cfg.overrides)
-                         for m in cfg.machines for iso in cfg.isolations])
+    (:func:`crossover_keys`) and the N* intervals of its headline.
+
+    ``crossovers``: where the crossovers come from instead (another process solving them
+    meanwhile: :func:`solved_crossovers` there); called after the intervals are solved."""
+    if crossovers is None:
+        prefetch_crossovers(crossover_keys(cfg))
     prefetch_bands([(m, cfg.victim_isolation, None, cfg.callsite, cfg.overrides)
                     for m in cfg.machines])
+    if crossovers is not None:
+        _XO.update(crossovers())
 
 
 def crossover_band(mname: str, isolation: str, preempt: str | None, callsite: str,
