@@ -122,6 +122,7 @@ def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
 def clear_caches() -> None:
     """Forget cached evaluations (a recomputation then calls the model again)."""
     _evaluated.cache_clear()
+    _strategies.cache_clear()
     _line_moves_frame.cache_clear()
     _XO.clear()
     _XO_BANDS.clear()
@@ -299,9 +300,17 @@ def strategy_value(mname: str, isolation: str, callsite: str,
                    overrides: tuple[tuple[str, float], ...], n_cpus: float, strategy: str,
                    column: str) -> float:
     """One column of :func:`pwmodel.strategies.evaluate_all` (any of QW, RL, RU, SKIP)."""
-    from pwmodel import strategies as ST
-    df = ST.evaluate_all(scenario(mname, isolation, None, callsite, overrides), [n_cpus])
+    df = _strategies(mname, isolation, callsite, overrides, n_cpus)
     return float(df.filter(pl.col("strategy") == strategy)[column][0])
+
+
+@functools.lru_cache(maxsize=256)
+def _strategies(mname: str, isolation: str, callsite: str,
+                overrides: tuple[tuple[str, float], ...], n_cpus: float) -> pl.DataFrame:
+    """:func:`pwmodel.strategies.evaluate_all` at one CPU count (kept: the cover letter
+    reads a score of its numbers)."""
+    from pwmodel import strategies as ST
+    return ST.evaluate_all(scenario(mname, isolation, None, callsite, overrides), [n_cpus])
 
 
 def param_value(mname: str, callsite: str, overrides: tuple[tuple[str, float], ...], name: str) -> float:
