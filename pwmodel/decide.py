@@ -218,38 +218,42 @@ def crossovers_n(cases: Sequence["E.Case"], n_lo: float = 1.0, n_hi: float = 1e6
         j = np.argmax(change[idx], axis=1)
         a, b = np.log(grid[j]), np.log(grid[j + 1])
         fa, fb = d[idx, j], d[idx, j + 1]
-        sub = [cases[i] for i in idx]
         tsub = tables.subset(idx)
         x = 0.5 * (a + b)
-        done = np.zeros(idx.size, dtype=bool)
+        fx = np.full(idx.size, np.nan)
         side = np.zeros(idx.size)
+        live = np.arange(idx.size)       # the cases still narrowing their bracket
         for it in range(200):
             # Illinois regula falsi on log N (superlinear), bisection where an end is
-            # infinite or after 30 steps; the bracket always keeps a sign change
+            # infinite or after 30 steps; the bracket always keeps a sign change. A case
+            # stops at its own convergence and only the live ones are evaluated (a case's
+            # value does not depend on the cases evaluated with it): the same steps and
+            # values as evaluating every case at every step
+            al, bl, fal, fbl = a[live], b[live], fa[live], fb[live]
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                c = (a * fb - b * fa) / (fb - fa)
-            ok = np.isfinite(c) & (c > a) & (c < b) & (it < 30)
-            c = np.where(ok, c, 0.5 * (a + b))
-            c = np.where(done, x, c)
-            fc = _pair_diff(sub, np.exp(c).reshape(-1, 1), column, tsub)[:, 0]
-            same_b = np.sign(fc) == np.sign(fb)
+                c = (al * fbl - bl * fal) / (fbl - fal)
+            ok = np.isfinite(c) & (c > al) & (c < bl) & (it < 30)
+            c = np.where(ok, c, 0.5 * (al + bl))
+            fc = _pair_diff([cases[idx[i]] for i in live], np.exp(c).reshape(-1, 1), column,
+                            tsub.subset(live))[:, 0]
+            same_b = np.sign(fc) == np.sign(fbl)
             zero = fc == 0
+            sl = side[live]
             # move the end whose sign fc shares; halve the other end's value when the same
             # end moves twice in a row (Illinois)
-            fa = np.where(same_b & (side == -1), fa / 2, fa)
-            fb = np.where(~same_b & (side == 1), fb / 2, fb)
-            b, fb = np.where(same_b, c, b), np.where(same_b, fc, fb)
-            a, fa = np.where(~same_b, c, a), np.where(~same_b, fc, fa)
-            side = np.where(same_b, -1, 1)
-            conv = zero | (b - a <= xtol * np.maximum(np.abs(c), 1.0)) | \
-                (np.abs(c - x) <= xtol * np.maximum(np.abs(c), 1.0))
-            x = np.where(done, x, c)
-            done |= conv
-            if done.all():
+            fal = np.where(same_b & (sl == -1), fal / 2, fal)
+            fbl = np.where(~same_b & (sl == 1), fbl / 2, fbl)
+            b[live], fb[live] = np.where(same_b, c, bl), np.where(same_b, fc, fbl)
+            a[live], fa[live] = np.where(~same_b, c, al), np.where(~same_b, fc, fal)
+            side[live] = np.where(same_b, -1, 1)
+            conv = zero | (b[live] - a[live] <= xtol * np.maximum(np.abs(c), 1.0)) | \
+                (np.abs(c - x[live]) <= xtol * np.maximum(np.abs(c), 1.0))
+            x[live], fx[live] = c, fc     # the residual: QW - RL at the last step's N
+            live = live[~conv]
+            if live.size == 0:
                 break
-        n_star = np.exp(x)
-        out[idx] = n_star
-        res[idx] = _pair_diff(sub, n_star.reshape(-1, 1), column, tsub)[:, 0]
+        out[idx] = np.exp(x)
+        res[idx] = fx
         above[idx] = np.where(below[idx] == "RL", "QW", "RL")
     return Crossovers(out, below, above, res)
 
