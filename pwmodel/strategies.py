@@ -70,14 +70,25 @@ def applicable(sc: E.Scenario, objective: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFAULT) -> pl.DataFrame:
-    """One row per (n_cpus, strategy) for all four strategies, the columns of
-    :func:`pwmodel.evaluate.evaluate` plus ``stranded_items``, ``stranded_bytes`` (per
-    dirty isolated CPU, SKIP) and ``dirty_window_ns`` (RU). Rows of a strategy that
-    does not exist for the scenario's isolation are left out."""
-    base = E.evaluate(sc, n_cpus)
-    ps = sc.params()
+def _arrays(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray, need: Sequence[str],
+            qw_rl: bool = True) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
+    """CPU counts and, per strategy that exists for the scenario, the arrays of the metrics
+    in ``need`` (of :data:`pwmodel.evaluate.METRICS`) and of :data:`EXTRA` (nan where a
+    strategy has none); each metric computed only when asked for (RU's and SKIP's p99
+    mixtures cost most). QW and RL are :func:`pwmodel.evaluate.metrics` (the numbers of
+    :func:`pwmodel.evaluate.evaluate`); left out with ``qw_rl`` False."""
     n = np.atleast_1d(np.asarray(n_cpus, dtype=float))
+    want = set(need)
+    qr = E.metrics(sc, n, [m for m in E.METRICS if m in want]) if qw_rl else {}
+    nan = np.full(n.shape, math.nan)
+    out: dict[str, dict[str, np.ndarray]] = {
+        s: {**{m: qr[m][k] for m in qr}, **{x: nan for x in EXTRA}}
+        for k, s in enumerate(("QW", "RL")) if qw_rl}
+    exists = {"RU": sc.isolation.startswith("nohz_"),
+              "SKIP": sc.isolation.startswith(("nohz_", "isolcpus_"))}
+    if not (exists["RU"] or exists["SKIP"]):
+        return n, out
+    ps = sc.params()
     v = E.inputs(sc, n, ps)
     qw_cfg, _ = sc.configs
     victim = OW.has_victim(sc.isolation)
@@ -86,7 +97,7 @@ def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFA
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             return np.broadcast_to(np.asarray(numeric(expr, vals), dtype=float), n.shape).copy()
 
-    mix = E.mixing(sc, ps)
+    mix = E.mixing(sc, ps) if "requester_p99_ns" in want else None
 
     def p99(mean_expr, q_expr, terms) -> np.ndarray:
         """The requester p99 of a sum over the dirty CPUs, over the law of D in the
@@ -96,40 +107,66 @@ def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFA
                                            rows_of, small=(rlsum.D_EXACT, terms.components),
                                            fixed=mix is None), dtype=float)
 
+    zeros = np.zeros(n.shape)
+    tax = ev(FP.tax_expr(qw_cfg)) if want & {"fastpath_tax_ns", "cpu_load_cpus"} else None
+
+    def load(cpu: np.ndarray) -> np.ndarray:
+        return ev(F.cpu_load_expr(), {**v, "drain_cpu_ns": cpu, "op_cost_ns": tax})
+
+    if exists["RU"]:
+        req = ev(A.ru_requester_expr())
+        exit_cost = (ev(A.ru_exit_cost_expr()) if victim else zeros) \
+            if want & {"victim_mean_ns", "victim_worst_ns"} else None
+        cpu = ev(A.ru_cpu_expr()) if want & {"cpu_time_ns", "cpu_load_cpus"} else None
+        got = {"requester_mean_ns": req, "victim_mean_ns": exit_cost, "victim_worst_ns": exit_cost,
+               "cpu_time_ns": cpu, "fastpath_tax_ns": tax, "fastpath_extra_ns": zeros}
+        if "requester_p99_ns" in want:
+            got["requester_p99_ns"] = p99(A.ru_requester_expr(), A.ru_quantile_expr(0.99), A.RU_TERMS)
+        if "cpu_load_cpus" in want:
+            got["cpu_load_cpus"] = load(cpu)
+        out["RU"] = {**{m: got[m] for m in E.METRICS if m in want},
+                     "stranded_items": nan, "stranded_bytes": nan,
+                     "dirty_window_ns": ev(A.ru_dirty_window_expr())}
+    if exists["SKIP"]:
+        req = ev(A.skip_requester_expr())
+        got = {"requester_mean_ns": req, "victim_mean_ns": zeros, "victim_worst_ns": zeros,
+               "cpu_time_ns": req, "fastpath_tax_ns": tax, "fastpath_extra_ns": zeros}
+        if "requester_p99_ns" in want:
+            got["requester_p99_ns"] = p99(A.skip_requester_expr(), A.skip_quantile_expr(0.99),
+                                          A.SKIP_TERMS)
+        if "cpu_load_cpus" in want:
+            got["cpu_load_cpus"] = load(req)
+        out["SKIP"] = {**{m: got[m] for m in E.METRICS if m in want},
+                       "stranded_items": ev(A.stranded_items_expr()),
+                       "stranded_bytes": ev(A.stranded_bytes_expr()), "dirty_window_ns": nan}
+    return n, out
+
+
+def evaluate_all(sc: E.Scenario, n_cpus: Sequence[float] | np.ndarray = E.N_DEFAULT) -> pl.DataFrame:
+    """One row per (n_cpus, strategy) for all four strategies, the columns of
+    :func:`pwmodel.evaluate.evaluate` plus ``stranded_items``, ``stranded_bytes`` (per
+    dirty isolated CPU, SKIP) and ``dirty_window_ns`` (RU). Rows of a strategy that
+    does not exist for the scenario's isolation are left out."""
+    import polars as pl
+    base = E.evaluate(sc, n_cpus)
+    n, arrays = _arrays(sc, n_cpus, E.METRICS, qw_rl=False)     # QW and RL: from base
     nan = np.full(n.shape, math.nan)
     base = base.with_columns(pl.lit(math.nan).alias("stranded_items"),
                              pl.lit(math.nan).alias("stranded_bytes"),
                              pl.lit(math.nan).alias("dirty_window_ns"))
-    tax = ev(FP.tax_expr(qw_cfg))
-    zeros = np.zeros(n.shape)
-    rows = []
-    exists = {"RU": sc.isolation.startswith("nohz_"),
-              "SKIP": sc.isolation.startswith(("nohz_", "isolcpus_"))}
-    if exists["RU"]:
-        req = ev(A.ru_requester_expr())
-        exit_cost = ev(A.ru_exit_cost_expr()) if victim else zeros
-        cpu = ev(A.ru_cpu_expr())
-        rows.append(("RU", req, p99(A.ru_requester_expr(), A.ru_quantile_expr(0.99), A.RU_TERMS),
-                     exit_cost, exit_cost, cpu, tax, nan, nan,
-                     ev(A.ru_dirty_window_expr())))
-    if exists["SKIP"]:
-        req = ev(A.skip_requester_expr())
-        rows.append(("SKIP", req, p99(A.skip_requester_expr(), A.skip_quantile_expr(0.99), A.SKIP_TERMS),
-                     zeros, zeros, req, tax, ev(A.stranded_items_expr()),
-                     ev(A.stranded_bytes_expr()), nan))
+    qw_cfg, _ = sc.configs
     frames = [base]
-    for strat, req, p99, vm, vw, cpu, tx, items, nbytes, window in rows:
+    for strat in ("RU", "SKIP"):
+        if strat not in arrays:
+            continue
+        got = arrays[strat]
         frames.append(pl.DataFrame({
             "machine": [sc.machine.name] * n.size, "callsite": [sc.callsite_name] * n.size,
             "isolation": [sc.isolation] * n.size, "preempt_model": [sc.preempt] * n.size,
             "strategy": [strat] * n.size, "config": [qw_cfg] * n.size,
             "n_cpus": base.filter(pl.col("strategy") == "QW")["n_cpus"],
-            "dirty_cpus": E.dirty_count(ps["dirty_fraction"], n),
-            "requester_mean_ns": req, "requester_p99_ns": p99, "victim_mean_ns": vm,
-            "victim_worst_ns": vw, "cpu_time_ns": cpu, "fastpath_tax_ns": tx,
-            "fastpath_extra_ns": zeros,
-            "cpu_load_cpus": ev(F.cpu_load_expr(), {**v, "drain_cpu_ns": cpu, "op_cost_ns": tx}),
-            "stranded_items": items, "stranded_bytes": nbytes, "dirty_window_ns": window,
+            "dirty_cpus": E.dirty_count(sc.params()["dirty_fraction"], n),
+            **{m: got[m] for m in E.METRICS}, **{x: got.get(x, nan) for x in EXTRA},
         }).select(base.columns))
     return pl.concat(frames, how="vertical_relaxed").sort(["n_cpus", "strategy"])
 
@@ -140,19 +177,22 @@ def ranking(sc: E.Scenario, objective: str, n_cpus: Sequence[float]) -> list[dic
     from pwmodel.decide import check_objective
     col = check_objective(objective)
     strats = applicable(sc, objective)
-    df = evaluate_all(sc, n_cpus)
+    n, arrays = _arrays(sc, n_cpus, [col])
+    at: dict[float, int] = {}
+    for j, x in enumerate(n):       # the first of equal CPU counts (their values are equal)
+        at.setdefault(float(x), j)
+    integral = bool(np.all(n == np.round(n)))
     out = []
-    for n in sorted(set(df["n_cpus"].to_list())):
-        sub = df.filter(pl.col("n_cpus") == n)
-        vals = {s: float(sub.filter(pl.col("strategy") == s)[col][0]) for s in strats}
+    for x in sorted(at):
+        j = at[x]
+        vals = {s: float(arrays[s][col][j]) for s in strats}
         order = sorted(strats, key=lambda s: (vals[s], STRATEGIES.index(s)))
-        row: dict = {"n_cpus": n, "order": order,
+        row: dict = {"n_cpus": int(x) if integral else float(x), "order": order,
                      "values": {s: (v if math.isfinite(v) else None) for s, v in vals.items()}}
         for s, c in (("SKIP", "stranded_items"), ("SKIP", "stranded_bytes"),
                      ("RU", "dirty_window_ns")):
-            r = sub.filter(pl.col("strategy") == s)
-            if r.height:
-                x = float(r[c][0])
-                row[c] = x if math.isfinite(x) else None
+            if s in arrays:
+                y = float(arrays[s][c][j])
+                row[c] = y if math.isfinite(y) else None
         out.append(row)
     return out
