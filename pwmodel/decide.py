@@ -26,11 +26,13 @@ import functools
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import polars as pl
 import sympy as sp
+
+if TYPE_CHECKING:     # imported where a frame is built (a decision needs none)
+    import polars as pl
 
 from pwmodel import __version__
 from pwmodel import comparison as CMP
@@ -64,6 +66,7 @@ def check_objective(objective: str) -> str:
 def compare(sc: Scenario, n_cpus: Sequence[float] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
             objectives: Sequence[str] = tuple(OBJECTIVES)) -> pl.DataFrame:
     """Winner and margin per CPU count and objective (wide: one row per n_cpus x objective)."""
+    import polars as pl
     w = E.wide(sc, n_cpus).sort("n_cpus")
     out = []
     for obj in objectives:
@@ -301,6 +304,7 @@ def _finish(sc: Scenario, n_star: float, below: str, above: str, residual: float
 
 
 def _diff(sc: Scenario, n: float) -> float:
+    import polars as pl
     df = evaluate(sc, [n])
     q = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"][0]
     r = df.filter(pl.col("strategy") == "RL")["requester_mean_ns"][0]
@@ -365,6 +369,7 @@ def crossover_rate(sc: Scenario, n_cpus: float) -> float:
 def crossover_map(machine, isolations: Sequence[str], n_cpus: Sequence[float],
                   rates_hz: Sequence[float], objective: str = "cpu_load", **kw) -> pl.DataFrame:
     """Winner and log10 ratio on a grid of isolation x CPU count x remote rate."""
+    import polars as pl
     col = check_objective(objective)
     base_over = dict(kw.pop("overrides", None) or {})
     rows = []

@@ -14,11 +14,13 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
-import polars as pl
 import sympy as sp
+
+if TYPE_CHECKING:     # imported where a frame is built (a decision needs none)
+    import polars as pl
 
 from pwmodel import machine as M
 from pwmodel import params as P
@@ -710,6 +712,7 @@ def wide(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.D
     count, the label columns, ``n_cpus``, then ``qw_<metric>`` and ``rl_<metric>``
     (:func:`wide_columns`; units in the metric names). The same numbers as
     :func:`evaluate`."""
+    import polars as pl
     n, arrays = _evaluated(sc, n_cpus)
     lab = labels(sc)
     return pl.DataFrame({
@@ -721,6 +724,7 @@ def wide(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.D
 def evaluate(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_DEFAULT) -> pl.DataFrame:
     """Both strategies at each CPU count: one row per (n_cpus, strategy) (the long form;
     :func:`wide` gives the same numbers one row per CPU count)."""
+    import polars as pl
     n, arrays = _evaluated(sc, n_cpus)
     lab = labels(sc)
     frames = []
@@ -746,6 +750,7 @@ def evaluate_mean_dirty(sc: Scenario, n_cpus: Sequence[float] | np.ndarray = N_D
 
 def fastpath_table(machine: M.Machine, overrides: Mapping[str, float] | None = None) -> pl.DataFrame:
     """Per-op cost of each kernel configuration on one machine (ns and cycles)."""
+    import polars as pl
     ps = P.resolve(machine, overrides)
     rows = []
     for cfg in FP.CONFIGS:

@@ -22,9 +22,10 @@ the column name because it moves into the cell.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import polars as pl
+if TYPE_CHECKING:      # polars is imported where a frame is formatted
+    import polars as pl
 
 N_MAX = 1024            # largest CPU count the tables and verdicts model
 UNBOUNDED = "unbounded"
@@ -232,6 +233,7 @@ def strip_unit(column: str) -> str:
 def frame(df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
     """``df`` with every float column formatted as text by its unit (columns in ``keep``
     stay numbers, e.g. raw data); unit suffixes move from the names into the cells."""
+    import polars as pl
     keep = set(keep)
     cols = []
     for name, dtype in df.schema.items():

@@ -23,10 +23,12 @@ dirty (``dirty_window_ns``).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import polars as pl
+
+if TYPE_CHECKING:     # imported where a frame is built (a decision needs none)
+    import polars as pl
 
 from pwmodel import evaluate as E
 from pwmodel.errors import PwmodelError

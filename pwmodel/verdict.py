@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
-import polars as pl
+
+if TYPE_CHECKING:     # the frames of evaluate.wide (a verdict needs none)
+    import polars as pl
 
 from pwmodel import budgets
 from pwmodel import comparison as CMP

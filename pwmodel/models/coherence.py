@@ -15,9 +15,12 @@ Each cost is ``lines x c2c``; ``c2c`` is the pair-class latency (ns).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
 import sympy as sp
+
+if TYPE_CHECKING:     # imported where the frame is built (the model needs none)
+    import polars as pl
 
 from pwmodel.params import SYMBOLS as S
 
@@ -62,6 +65,7 @@ def moved_lines_expr(strategy: str) -> sp.Expr:
 
 def line_moves_frame(values: dict[str, float]) -> pl.DataFrame:
     """The line-move table evaluated for one parameter set (one row per line kind)."""
+    import polars as pl
     rows = []
     for m in line_moves():
         n = float(m.count.subs({S[k]: v for k, v in values.items() if k in S}))
