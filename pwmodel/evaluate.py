@@ -130,7 +130,10 @@ class Wake:
         return out.reshape(x.shape)
 
     def emax(self, k: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return self._each(rows, emax_of, k)
+        if len(self.dists) == 1:
+            return self._each(rows, emax_of, k)
+        g = np.broadcast_to(self.row[rows], np.shape(k))
+        return _grouped(g, k, lambda r, d_max: _table(self.dists[r], "emax", 0.0, d_max)[1])
 
     def qmax(self, k: np.ndarray, rows: np.ndarray, q: float) -> np.ndarray:
         return self._each(rows, lambda dist, x: qmax_of(dist, x, q), k)
@@ -139,13 +142,9 @@ class Wake:
         """:func:`smax_of` at the counts ``k`` (each point's t_q: ``tq``, broadcast with k)."""
         t = np.broadcast_to(np.asarray(tq, dtype=float), k.shape)
         gaps = np.unique(t)
-        if gaps.size == 1:
+        if gaps.size == 1 and len(self.dists) == 1:
             return self._each(rows, lambda dist, x: smax_of(dist, x, gaps[0]), k)
-        out = np.empty(k.shape)
-        for g in gaps:
-            sel = t == g
-            out[sel] = self._each(rows[sel], lambda dist, x: smax_of(dist, x, g), k[sel])
-        return out
+        return _grouped_smax(self.dists, np.broadcast_to(self.row[rows], k.shape), t, k)
 
     def cdf(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._each(rows, lambda dist, y: dist.cdf(y), x)
@@ -283,6 +282,53 @@ def _interp(dist: LatencyDist, d: np.ndarray | _Where, what: str, q: float) -> n
     _, vals = _table(dist, what, q, at.d_max)
     # exact at the nodes (every power of two is one), linear in log2 d between them
     return at.lookup(vals)
+
+
+def _grouped(g: np.ndarray, d: np.ndarray, table) -> np.ndarray:
+    """The order statistic of each point's group at the counts ``d`` (any shape; ``g`` the
+    group of each point, integers from 0): ``table(group, d_max)`` gives a group's node
+    values up to the largest count among its points (:func:`_table`). The same values as
+    :func:`_interp` on each group's points by themselves (the same nodes, slopes and
+    operations as :meth:`_Where.lookup`, each group's table as long as there), in one
+    gather instead of one pass per group."""
+    shape = np.shape(d)
+    gf = np.asarray(g, dtype=np.intp).reshape(-1)
+    dd = np.maximum(np.asarray(d, dtype=float).reshape(-1), 1.0)
+    if dd.size == 0:
+        return np.empty(shape)
+    ng = int(gf.max()) + 1
+    d_max = np.full(ng, -math.inf)
+    np.maximum.at(d_max, gf, dd)
+    tabs = {r: table(r, float(d_max[r])) for r in np.flatnonzero(d_max > -math.inf).tolist()}
+    k_max = max(t.size for t in tabs.values())
+    vals = np.zeros((ng, k_max))
+    k = np.full(ng, 2, dtype=np.intp)
+    inf = np.zeros(ng, dtype=bool)
+    for r, t in tabs.items():
+        vals[r, :t.size], k[r], inf[r] = t, t.size, np.isinf(t).any()
+    xp = np.arange(k_max) / _PER_OCTAVE
+    with np.errstate(invalid="ignore"):
+        slopes = (vals[:, 1:] - vals[:, :-1]) / (xp[1:] - xp[:-1])
+        x = np.log2(dd)
+        j = np.floor(x * _PER_OCTAVE).astype(np.intp)
+    kg = k[gf]
+    j = np.clip(j, 0, kg - 2)
+    out = slopes[gf, j] * (x - xp[j]) + vals[gf, j]
+    last = x >= xp[kg - 1]
+    out[last] = vals[gf[last], kg[last] - 1]
+    out[inf[gf]] = math.inf
+    return out.reshape(shape)
+
+
+def _grouped_smax(dists: Sequence[LatencyDist], row: np.ndarray, tq: np.ndarray,
+                  d: np.ndarray) -> np.ndarray:
+    """:func:`smax_of` at each point (its distribution ``dists[row]``, its gap ``tq``; all
+    of one shape), grouped by (distribution, t_q) as one :func:`_grouped` gather."""
+    pairs, g = np.unique(np.stack([np.asarray(row, dtype=float).reshape(-1),
+                                   np.asarray(tq, dtype=float).reshape(-1)], axis=1),
+                         axis=0, return_inverse=True)
+    return _grouped(g.reshape(np.shape(d)), d, lambda r, d_max: _table(
+        dists[int(pairs[r, 0])], "smax", float(pairs[r, 1]), d_max)[1])
 
 
 def emax_of(dist: LatencyDist, d: np.ndarray) -> np.ndarray:
@@ -514,13 +560,13 @@ class WakeTables:
         """:func:`smax_of` for each case (rows of ``d``; ``tq`` a column of each case's
         t_q), one table per distinct (distribution, t_q)."""
         t = np.broadcast_to(np.asarray(tq, dtype=float).reshape(-1, 1), (d.shape[0], 1))[:, 0]
-        out = np.empty(d.shape)
-        groups: dict[tuple[int, float], list[int]] = {}
-        for i, (r, g) in enumerate(zip(self.row, t)):
-            groups.setdefault((int(r), float(g)), []).append(i)
-        for (r, g), rows in groups.items():
-            out[rows] = smax_of(self.dists[rows[0]], d[rows], g)
-        return out
+        shape = (d.shape[0],) + (1,) * (d.ndim - 1)
+        first = np.unique(self.row, return_index=True)[1]     # a case of each distribution
+        dists = [None] * (int(self.row.max()) + 1)
+        for i in first:
+            dists[self.row[i]] = self.dists[i]
+        return _grouped_smax(dists, np.broadcast_to(self.row.reshape(shape), d.shape),
+                             np.broadcast_to(t.reshape(shape), d.shape), d)
 
     def emax(self, d: np.ndarray) -> np.ndarray:
         """E[max of d draws] for each case (rows of ``d``), as :func:`emax_of`."""

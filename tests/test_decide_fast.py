@@ -182,3 +182,42 @@ def test_batched_crossovers_and_intervals_equal_one_by_one_bit_for_bit():
     for p, b in zip(plans, both):
         one = U.crossover_band(p)
         assert (one.n_cpus, one.low, one.high, one.dominant) == (b.n_cpus, b.low, b.high, b.dominant)
+
+
+def test_grouped_order_statistics_equal_each_distribution_on_its_own():
+    """Wake's and WakeTables' one-gather lookups of E[max] and of the staggered maximum
+    give, point by point and to the last bit, what emax_of / smax_of give each group of
+    points (one distribution, one t_q) by itself, infinite laws included."""
+    plan = U.Plan(E.Scenario(EPYC, "nohz_other"), n_draws=4)
+    cases = plan.cases([{}] + plan.oat[:6] + plan.lhs)
+    cases.append(E.case(E.Scenario(EPYC, "nohz_fifo_none")))        # all mass at +inf
+    cases.append(E.case(E.Scenario(XEON, "busy_other")))             # only in the last row
+    dists = [c.dist for c in cases]
+    wake = E.Wake(dists)
+    rng = np.random.default_rng(5)
+    rows = rng.integers(0, len(cases), size=(40, 9))
+    k = np.where(rng.random(rows.shape) < 0.2, rng.integers(0, 4, rows.shape),
+                 np.exp(rng.uniform(0.0, 9.0, rows.shape)))
+    rows = np.where(rows == len(cases) - 1, 0, rows)
+    rows[-1], k[-1] = len(cases) - 1, [1, 2, 3, 0.5, 1.5, 6, 7.9, 8, 5]  # its largest count a node
+    tq = np.array([c.ps["queue_work_ns"] for c in cases])[rows]
+    tq[:, :3] = 150.0                                              # shared gaps across laws
+    want_e, want_s = np.empty(k.shape), np.empty(k.shape)
+    for r in np.unique(wake.row[rows]):
+        for g in np.unique(tq):
+            sel = (wake.row[rows] == r) & (tq == g)
+            if sel.any():
+                want_s[sel] = E.smax_of(wake.dists[r], k[sel], g)
+        sel = wake.row[rows] == r
+        want_e[sel] = E.emax_of(wake.dists[r], k[sel])
+    assert np.isinf(want_e).any() and np.isfinite(want_e).any()
+    np.testing.assert_array_equal(wake.emax(k, rows), want_e)
+    np.testing.assert_array_equal(wake.smax(k, rows, tq), want_s)
+    tabs = E.WakeTables(cases, float(k.max()))
+    d = k[:len(cases)]
+    t = np.array([c.ps["queue_work_ns"] for c in cases]).reshape(-1, 1)
+    want = np.empty(d.shape)
+    for i, c in enumerate(cases):
+        same = [j for j, o in enumerate(cases) if tabs.row[j] == tabs.row[i] and t[j, 0] == t[i, 0]]
+        want[i] = E.smax_of(c.dist, d[same], float(t[i, 0]))[same.index(i)]
+    np.testing.assert_array_equal(tabs.smax(d, t), want)
