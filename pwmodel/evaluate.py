@@ -503,8 +503,10 @@ class Case:
     ps: P.ParamSet
     c2c_scale: float = 1.0
 
-    @property
+    @functools.cached_property
     def dist(self) -> LatencyDist:
+        """The case's wake-up law, built once (the tables, the mixtures over D and every
+        evaluation of the same case read it)."""
         return self.sc.wake_dist(self.ps)
 
 

@@ -113,9 +113,19 @@ class Plan:
         for spd in self.spreads:
             self.oat += [{spd.name: spd.low}, {spd.name: spd.high}]
         self.lhs = _lhs(self.spreads, n_draws, seed)
+        self._cases: dict[tuple, E.Case] = {}
 
     def cases(self, settings: Sequence[Mapping[str, float]]) -> list[E.Case]:
-        return [_case(self.sc, self.ps, s) for s in settings]
+        """The cases of ``settings``, each made once per plan (the metric bands and the
+        crossover band evaluate the same settings: their cases share their wake-up laws)."""
+        out = []
+        for s in settings:
+            key = tuple(sorted(s.items()))
+            c = self._cases.get(key)
+            if c is None:
+                c = self._cases[key] = _case(self.sc, self.ps, s)
+            out.append(c)
+        return out
 
     def corners(self, lo_move: np.ndarray, hi_move: np.ndarray) -> tuple[dict, dict]:
         """The two directed corners for one output from its one-at-a-time values at each
