@@ -132,7 +132,7 @@ class Wake:
     def emax(self, k: np.ndarray, rows: np.ndarray) -> np.ndarray:
         if len(self.dists) == 1:
             return self._each(rows, emax_of, k)
-        g = np.broadcast_to(self.row[rows], np.shape(k))
+        g = self.row[_unbroadcast(np.broadcast_to(rows, np.shape(k)))]
         return _grouped(g, k, lambda r, d_max: _table(self.dists[r], "emax", 0.0, d_max)[1])
 
     def qmax(self, k: np.ndarray, rows: np.ndarray, q: float) -> np.ndarray:
@@ -141,10 +141,11 @@ class Wake:
     def smax(self, k: np.ndarray, rows: np.ndarray, tq) -> np.ndarray:
         """:func:`smax_of` at the counts ``k`` (each point's t_q: ``tq``, broadcast with k)."""
         t = np.broadcast_to(np.asarray(tq, dtype=float), k.shape)
-        gaps = np.unique(t)
+        gaps = np.unique(_unbroadcast(t))
         if gaps.size == 1 and len(self.dists) == 1:
             return self._each(rows, lambda dist, x: smax_of(dist, x, gaps[0]), k)
-        return _grouped_smax(self.dists, np.broadcast_to(self.row[rows], k.shape), t, k)
+        rows = _unbroadcast(np.broadcast_to(rows, k.shape))
+        return _grouped_smax(self.dists, self.row[rows], t, k)
 
     def cdf(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self._each(rows, lambda dist, y: dist.cdf(y), x)
@@ -284,21 +285,32 @@ def _interp(dist: LatencyDist, d: np.ndarray | _Where, what: str, q: float) -> n
     return at.lookup(vals)
 
 
+def _unbroadcast(a: np.ndarray) -> np.ndarray:
+    """``a`` with each axis it was broadcast along (stride 0) cut to length 1."""
+    a = np.asarray(a)
+    return a[tuple(slice(0, 1) if st == 0 and n > 1 else slice(None)
+                   for st, n in zip(a.strides, a.shape))]
+
+
 def _grouped(g: np.ndarray, d: np.ndarray, table) -> np.ndarray:
-    """The order statistic of each point's group at the counts ``d`` (any shape; ``g`` the
-    group of each point, integers from 0): ``table(group, d_max)`` gives a group's node
-    values up to the largest count among its points (:func:`_table`). The same values as
-    :func:`_interp` on each group's points by themselves (the same nodes, slopes and
-    operations as :meth:`_Where.lookup`, each group's table as long as there), in one
-    gather instead of one pass per group."""
-    shape = np.shape(d)
-    gf = np.asarray(g, dtype=np.intp).reshape(-1)
-    dd = np.maximum(np.asarray(d, dtype=float).reshape(-1), 1.0)
-    if dd.size == 0:
+    """The order statistic of each point's group at the counts ``d``: ``g`` (integers from
+    0, broadcasting to the shape of ``d``) the group of each point; ``table(group, d_max)``
+    gives a group's node values up to the largest count among its points (:func:`_table`).
+    The same values as :func:`_interp` on each group's points by themselves (the same
+    nodes, slopes and operations as :meth:`_Where.lookup`, each group's table as long as
+    there), in one gather instead of one pass per group."""
+    d = np.asarray(d, dtype=float)
+    shape = d.shape
+    if d.size == 0:
         return np.empty(shape)
-    ng = int(gf.max()) + 1
+    g = np.asarray(g, dtype=np.intp)
+    dd = np.maximum(d, 1.0)
+    gb = g.reshape((1,) * (d.ndim - g.ndim) + g.shape)
+    wide = tuple(i for i in range(d.ndim) if gb.shape[i] == 1 and shape[i] > 1)
+    top = dd.max(axis=wide, keepdims=True) if wide else dd     # each group's counts' largest
+    ng = int(g.max()) + 1
     d_max = np.full(ng, -math.inf)
-    np.maximum.at(d_max, gf, dd)
+    np.maximum.at(d_max, np.broadcast_to(gb, top.shape).reshape(-1), top.reshape(-1))
     tabs = {r: table(r, float(d_max[r])) for r in np.flatnonzero(d_max > -math.inf).tolist()}
     k_max = max(t.size for t in tabs.values())
     vals = np.zeros((ng, k_max))
@@ -307,9 +319,10 @@ def _grouped(g: np.ndarray, d: np.ndarray, table) -> np.ndarray:
     for r, t in tabs.items():
         vals[r, :t.size], k[r], inf[r] = t, t.size, np.isinf(t).any()
     xp = np.arange(k_max) / _PER_OCTAVE
+    gf = np.broadcast_to(gb, shape).reshape(-1)
     with np.errstate(invalid="ignore"):
         slopes = (vals[:, 1:] - vals[:, :-1]) / (xp[1:] - xp[:-1])
-        x = np.log2(dd)
+        x = np.log2(dd.reshape(-1))
         j = np.floor(x * _PER_OCTAVE).astype(np.intp)
     kg = k[gf]
     j = np.clip(j, 0, kg - 2)
@@ -322,13 +335,15 @@ def _grouped(g: np.ndarray, d: np.ndarray, table) -> np.ndarray:
 
 def _grouped_smax(dists: Sequence[LatencyDist], row: np.ndarray, tq: np.ndarray,
                   d: np.ndarray) -> np.ndarray:
-    """:func:`smax_of` at each point (its distribution ``dists[row]``, its gap ``tq``; all
-    of one shape), grouped by (distribution, t_q) as one :func:`_grouped` gather."""
-    pairs, g = np.unique(np.stack([np.asarray(row, dtype=float).reshape(-1),
-                                   np.asarray(tq, dtype=float).reshape(-1)], axis=1),
-                         axis=0, return_inverse=True)
-    return _grouped(g.reshape(np.shape(d)), d, lambda r, d_max: _table(
-        dists[int(pairs[r, 0])], "smax", float(pairs[r, 1]), d_max)[1])
+    """:func:`smax_of` at each point (its distribution ``dists[row]``, its gap ``tq``;
+    broadcasting to the shape of ``d``), grouped by (distribution, t_q) as one
+    :func:`_grouped` gather."""
+    row, tq = np.broadcast_arrays(_unbroadcast(row), _unbroadcast(tq))
+    gaps, gi = np.unique(tq.reshape(-1), return_inverse=True)
+    key = row.reshape(-1).astype(np.intp) * gaps.size + gi.reshape(-1)
+    uk, g = np.unique(key, return_inverse=True)
+    return _grouped(g.reshape(row.shape), d, lambda r, d_max: _table(
+        dists[int(uk[r] // gaps.size)], "smax", float(gaps[uk[r] % gaps.size]), d_max)[1])
 
 
 def emax_of(dist: LatencyDist, d: np.ndarray) -> np.ndarray:
@@ -567,8 +582,7 @@ class WakeTables:
         dists = [None] * (int(self.row.max()) + 1)
         for i in first:
             dists[self.row[i]] = self.dists[i]
-        return _grouped_smax(dists, np.broadcast_to(self.row.reshape(shape), d.shape),
-                             np.broadcast_to(t.reshape(shape), d.shape), d)
+        return _grouped_smax(dists, self.row.reshape(shape), t.reshape(shape), d)
 
     def emax(self, d: np.ndarray) -> np.ndarray:
         """E[max of d draws] for each case (rows of ``d``), as :func:`emax_of`."""

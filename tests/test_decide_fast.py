@@ -192,32 +192,39 @@ def test_grouped_order_statistics_equal_each_distribution_on_its_own():
     cases = plan.cases([{}] + plan.oat[:6] + plan.lhs)
     cases.append(E.case(E.Scenario(EPYC, "nohz_fifo_none")))        # all mass at +inf
     cases.append(E.case(E.Scenario(XEON, "busy_other")))             # only in the last row
-    dists = [c.dist for c in cases]
-    wake = E.Wake(dists)
+    wake = E.Wake([c.dist for c in cases])
     rng = np.random.default_rng(5)
-    rows = rng.integers(0, len(cases), size=(40, 9))
+    rows = rng.integers(0, len(cases) - 1, size=(40, 9))
     k = np.where(rng.random(rows.shape) < 0.2, rng.integers(0, 4, rows.shape),
                  np.exp(rng.uniform(0.0, 9.0, rows.shape)))
-    rows = np.where(rows == len(cases) - 1, 0, rows)
     rows[-1], k[-1] = len(cases) - 1, [1, 2, 3, 0.5, 1.5, 6, 7.9, 8, 5]  # its largest count a node
-    tq = np.array([c.ps["queue_work_ns"] for c in cases])[rows]
-    tq[:, :3] = 150.0                                              # shared gaps across laws
-    want_e, want_s = np.empty(k.shape), np.empty(k.shape)
-    for r in np.unique(wake.row[rows]):
-        for g in np.unique(tq):
-            sel = (wake.row[rows] == r) & (tq == g)
-            if sel.any():
-                want_s[sel] = E.smax_of(wake.dists[r], k[sel], g)
-        sel = wake.row[rows] == r
-        want_e[sel] = E.emax_of(wake.dists[r], k[sel])
+    gap = np.array([c.ps["queue_work_ns"] for c in cases])
+
+    def by_group(rows, tq):
+        """(E[max], staggered maximum) of each group of points on its own."""
+        law = wake.row[rows]
+        e, s = np.empty(k.shape), np.empty(k.shape)
+        for r in np.unique(law):
+            e[law == r] = E.emax_of(wake.dists[r], k[law == r])
+            for t in np.unique(tq):
+                sel = (law == r) & (tq == t)
+                if sel.any():
+                    s[sel] = E.smax_of(wake.dists[r], k[sel], t)
+        return e, s
+
+    tq = gap[rows]
+    tq[:, :3] = 150.0                                              # gaps shared across laws
+    # any row and t_q at each point, or one per row of the law of D (broadcast, as the
+    # mixtures ask)
+    for r, t in ((rows, tq), (np.broadcast_to(rows[:, :1], k.shape), tq[:, :1])):
+        want_e, want_s = by_group(r, np.broadcast_to(t, k.shape))
+        np.testing.assert_array_equal(wake.emax(k, r), want_e)
+        np.testing.assert_array_equal(wake.smax(k, r, t), want_s)
     assert np.isinf(want_e).any() and np.isfinite(want_e).any()
-    np.testing.assert_array_equal(wake.emax(k, rows), want_e)
-    np.testing.assert_array_equal(wake.smax(k, rows, tq), want_s)
     tabs = E.WakeTables(cases, float(k.max()))
-    d = k[:len(cases)]
-    t = np.array([c.ps["queue_work_ns"] for c in cases]).reshape(-1, 1)
+    d, t = k[:len(cases)], gap.reshape(-1, 1)
     want = np.empty(d.shape)
     for i, c in enumerate(cases):
-        same = [j for j, o in enumerate(cases) if tabs.row[j] == tabs.row[i] and t[j, 0] == t[i, 0]]
+        same = [j for j in range(len(cases)) if tabs.row[j] == tabs.row[i] and t[j, 0] == t[i, 0]]
         want[i] = E.smax_of(c.dist, d[same], float(t[i, 0]))[same.index(i)]
     np.testing.assert_array_equal(tabs.smax(d, t), want)
