@@ -8,6 +8,7 @@ Returns polars frames with the unit in every column name.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import functools
 import math
@@ -417,20 +418,40 @@ def inputs(sc: Scenario, n_cpus: np.ndarray, ps: P.ParamSet | None = None) -> di
     return vals
 
 
+class _Built(collections.abc.Mapping):
+    """Expressions by name, each built the first time it is read (then kept)."""
+
+    def __init__(self, builders: Mapping[str, object]) -> None:
+        self._builders = dict(builders)
+        self._built: dict[str, sp.Expr] = {}
+
+    def __getitem__(self, key: str) -> sp.Expr:
+        if key not in self._built:
+            self._built[key] = self._builders[key]()
+        return self._built[key]
+
+    def __iter__(self):
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
 @functools.lru_cache(maxsize=64)
-def model_exprs(qw_config: str, rl_config: str, pattern: str = "flush") -> dict[str, sp.Expr]:
-    """The fan-out expressions behind :func:`metric_arrays`, built once per configuration
-    pair and requester pattern (building them costs far more than evaluating them)."""
-    rx = RQ.requester_exprs(pattern)
-    return {
+def model_exprs(qw_config: str, rl_config: str, pattern: str = "flush") -> Mapping[str, sp.Expr]:
+    """The fan-out expressions behind :func:`metric_arrays`, per configuration pair and
+    requester pattern, each built once and only when first read (building them costs far
+    more than evaluating them, and a decision reads a few)."""
+    rx = RQ.requester_builders(pattern)
+    return _Built({
         "qw_mean": rx["qw_mean"], "rl_mean": rx["rl_mean"],
         "qw_p99": rx["qw_p99"], "rl_p99": rx["rl_p99"],
-        "qw_victim": F.qw_victim_expr(), "rl_victim": F.rl_victim_mean_expr(),
-        "qw_victim_worst": F.qw_victim_worst_expr(), "rl_victim_worst": F.rl_victim_worst_expr(),
-        "tax_qw": FP.tax_expr(qw_config), "tax_rl": FP.tax_expr(rl_config),
-        "extra_rl": F.contention.local_op_extra_expr(F.X.c2c_mean_ns),
+        "qw_victim": F.qw_victim_expr, "rl_victim": F.rl_victim_mean_expr,
+        "qw_victim_worst": F.qw_victim_worst_expr, "rl_victim_worst": F.rl_victim_worst_expr,
+        "tax_qw": lambda: FP.tax_expr(qw_config), "tax_rl": lambda: FP.tax_expr(rl_config),
+        "extra_rl": lambda: F.contention.local_op_extra_expr(F.X.c2c_mean_ns),
         "qw_cpu": rx["qw_cpu"], "rl_cpu": rx["rl_cpu"],
-    }
+    })
 
 
 @functools.lru_cache(maxsize=1)

@@ -39,6 +39,8 @@ mm/vmstat.c vmstat_shepherd() (queue_delayed_work_on(), no wait).
 
 from __future__ import annotations
 
+from typing import Callable
+
 import sympy as sp
 
 from pwmodel.models import fanout as F
@@ -102,13 +104,18 @@ def _check(pattern: str) -> None:
                            field="requester.pattern")
 
 
+def requester_builders(pattern: str) -> dict[str, Callable[[], sp.Expr]]:
+    """What builds each expression of :func:`requester_exprs` (for a caller that builds
+    only those it evaluates)."""
+    _check(pattern)
+    rl = {"rl_mean": F.rl_mean_expr, "rl_p99": F.rl_p99_expr, "rl_cpu": F.rl_cpu_expr}
+    if pattern == "flush":
+        return {"qw_mean": F.qw_mean_expr, "qw_p99": F.qw_p99_expr, "qw_cpu": F.qw_cpu_expr, **rl}
+    return {"qw_mean": qw_async_mean_expr, "qw_p99": qw_async_p99_expr,
+            "qw_cpu": qw_async_cpu_expr, **rl}
+
+
 def requester_exprs(pattern: str) -> dict[str, sp.Expr]:
     """The QW and RL requester and CPU-time expressions of a pattern (keys: qw_mean,
     qw_p99, rl_mean, rl_p99, qw_cpu, rl_cpu)."""
-    _check(pattern)
-    rl = {"rl_mean": F.rl_mean_expr(), "rl_p99": F.rl_p99_expr(), "rl_cpu": F.rl_cpu_expr()}
-    if pattern == "flush":
-        return {"qw_mean": F.qw_mean_expr(), "qw_p99": F.qw_p99_expr(),
-                "qw_cpu": F.qw_cpu_expr(), **rl}
-    return {"qw_mean": qw_async_mean_expr(), "qw_p99": qw_async_p99_expr(),
-            "qw_cpu": qw_async_cpu_expr(), **rl}
+    return {k: build() for k, build in requester_builders(pattern).items()}
