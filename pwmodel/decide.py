@@ -38,7 +38,7 @@ from pwmodel import __version__
 from pwmodel import comparison as CMP
 from pwmodel import evaluate as E
 from pwmodel.errors import PwmodelError
-from pwmodel.evaluate import Scenario, evaluate, inputs
+from pwmodel.evaluate import Scenario, inputs
 from pwmodel.models import fanout as F
 from pwmodel.models import numeric
 from pwmodel.models import owner as OW
@@ -295,20 +295,18 @@ def _finish(sc: Scenario, n_star: float, below: str, above: str, residual: float
             n_cf = _fixed_point(sc, ps, expr, n_star)
             if math.isfinite(n_cf) and E.dirty_count(ps["dirty_fraction"], n_cf) >= 1 and n_lo <= n_cf <= n_hi \
                     and abs(n_cf - n_star) <= 1e-6 * n_star:
-                res = _diff(sc, n_cf)
-                scale = float(evaluate(sc, [n_cf])["requester_mean_ns"].max())
+                res, scale = _diff(sc, n_cf)
                 if abs(res) <= 1e-6 * scale:
                     return Crossover(n_cf, f"closed form ({regime} regime)", below, above, expr, res)
     return Crossover(n_star, "numeric (vectorised regula falsi on log N)", below, above, None,
                      residual)
 
 
-def _diff(sc: Scenario, n: float) -> float:
-    import polars as pl
-    df = evaluate(sc, [n])
-    q = df.filter(pl.col("strategy") == "QW")["requester_mean_ns"][0]
-    r = df.filter(pl.col("strategy") == "RL")["requester_mean_ns"][0]
-    return float(q - r)
+def _diff(sc: Scenario, n: float) -> tuple[float, float]:
+    """QW - RL requester mean at ``n`` and the larger of the two (NaN left out, as a frame's
+    max leaves it), from the requester means alone (evaluate()'s numbers)."""
+    q, r = (float(x[0]) for x in E.metrics(sc, [n], ["requester_mean_ns"])["requester_mean_ns"])
+    return q - r, max((x for x in (q, r) if not math.isnan(x)), default=math.nan)
 
 
 def _fixed_point(sc: Scenario, ps, expr: sp.Expr, n_start: float) -> float:
