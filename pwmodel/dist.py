@@ -615,8 +615,13 @@ class LatencyDist:
         return self.shift_ns + float(stats.order_statistic(x, r=int(n), n=int(n)).mean())
 
     def signature(self) -> tuple:
-        """A hashable description (equal signatures = identical distributions)."""
-        return (self.shift_ns, tuple(c.signature() for c in self.components))
+        """A hashable description (equal signatures = identical distributions), made once:
+        a distribution is not changed once built, and the order-statistic tables are
+        looked up by it at every evaluation."""
+        sig = self.__dict__.get("_signature")
+        if sig is None:
+            sig = self._signature = (self.shift_ns, tuple(c.signature() for c in self.components))
+        return sig
 
     def describe(self) -> str:
         parts = [c.describe() for c in self.components]
