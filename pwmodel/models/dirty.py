@@ -275,21 +275,31 @@ class Wake(Protocol):
     def cdf(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray: ...
 
 
-def _select(v: Mapping[str, object], shape: tuple[int, ...], idx: np.ndarray) -> dict[str, object]:
-    """The values at the flat point indices ``idx``, as (P, 1) columns (scalars kept)."""
+def _select(v: Mapping[str, object], shape: tuple[int, ...], idx: np.ndarray,
+            names: frozenset[str] | None = None) -> dict[str, object]:
+    """The values at the flat point indices ``idx``, as (P, 1) columns (scalars kept); of
+    ``names`` only, if given. A column of a (K, M) batch (one value per case) is read at
+    each point's row, not broadcast to the batch first."""
     out: dict[str, object] = {}
+    row = None
     for name, x in v.items():
+        if names is not None and name not in names:
+            continue
         a = np.asarray(x, dtype=float) if not isinstance(x, str) else x
         if isinstance(a, str) or a.ndim == 0:
             out[name] = a
+        elif len(shape) == 2 and a.shape == (shape[0], 1):
+            if row is None:
+                row = idx // shape[1]
+            out[name] = a[row]
         else:
             out[name] = np.broadcast_to(a, shape).reshape(-1)[idx][:, None]
     return out
 
 
 def _values_at(v: Mapping[str, object], shape, idx, rows, k, wake: Wake, need_qmax: float | None,
-               need_emax: bool = True) -> dict[str, object]:
-    sel = _select(v, shape, idx)
+               need_emax: bool = True, names: frozenset[str] | None = None) -> dict[str, object]:
+    sel = _select(v, shape, idx, names)
     sel["dirty_cpus"] = k
     # the fanout forms use d only through d N (:func:`given` checks it): evaluated with
     # d = k / N they are the given-D forms at D = k, and the code generated for the
@@ -305,8 +315,15 @@ def _values_at(v: Mapping[str, object], shape, idx, rows, k, wake: Wake, need_qm
     return sel
 
 
+@functools.lru_cache(maxsize=256)
+def _reads(expr: sp.Expr) -> frozenset[str]:
+    """The values :func:`_mean_at` selects for ``expr``: its symbols' and those
+    :func:`_values_at` reads itself."""
+    return frozenset(str(s) for s in expr.free_symbols) | {"n_cpus", "queue_work_ns"}
+
+
 def _mean_at(expr: sp.Expr, v, shape, idx, rows, k, w, wake: Wake) -> np.ndarray:
-    vals = numeric(expr, _values_at(v, shape, idx, rows, k, wake, None))
+    vals = numeric(expr, _values_at(v, shape, idx, rows, k, wake, None, names=_reads(expr)))
     vals = np.broadcast_to(vals, k.shape)
     with np.errstate(invalid="ignore"):
         return np.sum(np.where(w > 0, w * vals, 0.0), axis=1)
