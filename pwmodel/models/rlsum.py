@@ -284,6 +284,36 @@ class Terms:
         return small_components(v, k, w, self)
 
 
+_KEPT: dict[bytes, tuple[Terms, np.ndarray, np.ndarray]] = {}
+_KEPT_BYTES = 16 << 20          # laws larger than this are not kept
+
+
+def _exact_cdfs_kept(v, jmax: np.ndarray, terms: Terms) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exact_cdfs`, kept in memory for the same inputs (their values, to the bit):
+    the explorer evaluates the same RL laws at every isolation level of a machine (they
+    depend on the pair classes, the lock and the owner, not on the wake-up). Returned
+    read-only."""
+    import hashlib
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{id(terms)}".encode())
+    for key in sorted(v):
+        x = np.ascontiguousarray(np.asarray(v[key], dtype=float))
+        h.update(f"{key}{x.shape}=".encode() + x.tobytes() + b";")
+    j = np.ascontiguousarray(np.asarray(jmax, dtype=np.intp))
+    h.update(f"{j.shape}".encode() + j.tobytes())
+    got = _KEPT.get(h.digest())
+    if got is not None and got[0] is terms:
+        return got[1], got[2]
+    delta, cdfs = exact_cdfs(v, jmax, terms)
+    if cdfs.nbytes <= _KEPT_BYTES:
+        for x in (delta, cdfs):
+            x.setflags(write=False)
+        if len(_KEPT) >= 8:
+            _KEPT.pop(next(iter(_KEPT)))
+        _KEPT[h.digest()] = (terms, delta, cdfs)      # terms kept alive: its id stays its own
+    return delta, cdfs
+
+
 def small_components(v, k: np.ndarray, w: np.ndarray, terms: Terms | None = None):
     """The exact given-D laws of the mixture components with 1 <= k <= D_EXACT (integer
     counts with weight): (mask (P, K) of the columns covered, cdf(x (P,)) -> (P, K) their
@@ -301,7 +331,7 @@ def small_components(v, k: np.ndarray, w: np.ndarray, terms: Terms | None = None
         x = np.asarray(v[key], dtype=float)
         vv[key] = np.broadcast_to(x.reshape(-1), (p,))[rows] if x.ndim else x
     kk = np.where(use[rows], k[rows], 0).astype(np.intp)
-    delta, cdfs = exact_cdfs(vv, kk.max(axis=1), terms)
+    delta, cdfs = _exact_cdfs_kept(vv, kk.max(axis=1), terms)
     fixed = np.broadcast_to(terms.ev("fixed", vv), (rows.size,))
     mutex = _flat(vv, "mutex_ns", rows.size)
     off = mutex[:, None] + kk * fixed[:, None]                       # (R, K)
