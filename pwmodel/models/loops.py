@@ -7,7 +7,10 @@ tails (``erfc``) of branches that are then thrown away. Here the same SymPy expr
 (common subexpressions shared, as there) are printed as scalar Python, one statement per
 subexpression, Piecewise as conditional expressions (only the branch that applies is
 computed), inside a loop over the elements that numba compiles to machine code; blocks of
-elements run on a few threads (the loop releases the GIL).
+elements run on a few threads (the loop releases the GIL). A common subexpression that
+calls a library function and is read only inside branches is computed only where one of
+them applies: its statement is guarded by the conditions that lead to its readers (on the
+lru_lock forms, the normal tails of a class without weight, or of the series branch).
 
 The source is written to the cache folder (:mod:`pwmodel.diskcache`, under ``loops/``)
 and imported from there, so numba's own cache of the machine code sits beside it
@@ -35,8 +38,10 @@ import sys
 from typing import Callable, Sequence
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1 as _expm1
+from sympy.logic.boolalg import ITE
 
-_TAG = "loops: scalar code, cse, Piecewise as conditional expressions; v1"
+_TAG = "loops: scalar code, cse, Piecewise as conditional expressions, guarded library calls; v2"
 # elements from which numeric_many runs the compiled loop: sweeps' chunks and arrays of a
 # million points; the report's and decide's calls (72k elements at most, the report's
 # crossover maps) keep the NumPy code and its values to the last bit
@@ -119,6 +124,68 @@ def _min(a, b):
 '''
 
 
+_COSTLY = (sp.erfc, sp.exp, _expm1, sp.log)
+
+
+def _costly(e: sp.Expr) -> bool:
+    """Whether computing ``e`` (a number, not a truth value) itself calls a library
+    function (not counting the subexpressions held in other variables)."""
+    if not isinstance(e, sp.Expr) or isinstance(e, (sp.Piecewise,)):
+        return False
+    for a in sp.preorder_traversal(e):
+        if isinstance(a, _COSTLY) or (isinstance(a, sp.Pow) and not a.exp.is_Integer
+                                      and a.exp != sp.Rational(1, 2)):
+            return True
+    return False
+
+
+def _guards(subs: list, red: list) -> dict:
+    """For each common subexpression, the conditions under which some use of it is
+    computed: a set of conjunctions of (condition, truth) (the empty one: always)."""
+    guard: dict = {}
+    defs = dict(subs)
+
+    def walk(e, path: frozenset, into: dict) -> None:
+        if isinstance(e, sp.Symbol):
+            if e in defs:
+                into.setdefault(e, set()).add(path)
+            return
+        if isinstance(e, sp.Piecewise):
+            p = path
+            for ex, c in e.args:
+                if c == sp.true:
+                    walk(ex, p, into)
+                    break
+                walk(c, p, into)
+                walk(ex, p | {(c, True)}, into)
+                p = p | {(c, False)}
+            return
+        if isinstance(e, ITE):
+            c, a, b = e.args
+            walk(c, path, into)
+            walk(a, path | {(c, True)}, into)
+            walk(b, path | {(c, False)}, into)
+            return
+        for a in e.args:
+            walk(a, path, into)
+
+    for e in red:
+        walk(e, frozenset(), guard)
+    for s, d in reversed(subs):
+        mine = guard.get(s, {frozenset()})
+        if frozenset() in mine or len(mine) > 8:
+            mine = {frozenset()}
+        guard[s] = mine
+        local: dict = {}
+        walk(d, frozenset(), local)
+        for v, paths in local.items():
+            g = guard.setdefault(v, set())
+            for m in mine:
+                for p in paths:
+                    g.add(m | p)
+    return guard
+
+
 def source(names: Sequence[str], exprs: Sequence[sp.Expr]) -> str:
     """The module text of the loop over ``exprs`` with arguments ``names`` (sorted symbol
     names, as :func:`pwmodel.models.numeric_many` orders them)::
@@ -126,13 +193,58 @@ def source(names: Sequence[str], exprs: Sequence[sp.Expr]) -> str:
         kernel(lo, hi, step, a_0, ..., a_k, out_0, ..., out_m)
 
     computes elements lo..hi-1; input j of element i is ``a_j[i * step[j]]`` (step 0: one
-    value for every element)."""
+    value for every element). A common subexpression that calls a library function
+    (erfc, exp, ...) and is used only in branches of Piecewise forms is computed only
+    where one of those branches applies (NaN elsewhere, where no one reads it)."""
     from pwmodel.models.symbols import EXTRA
     from pwmodel.params import SYMBOLS
     syms = [SYMBOLS.get(n) or EXTRA[n] for n in names]
     arg_names = {s: f"v{j}" for j, s in enumerate(syms)}
     pr = _printer(arg_names)
     subs, red = sp.cse(list(exprs), symbols=sp.numbered_symbols("c"))
+    guard = _guards(subs, red)
+    index = {s: k for k, (s, _) in enumerate(subs)}
+    # a guarded statement waits for the variables of its conditions
+    deps = {}
+    for s, d in subs:
+        need = {x for x in d.free_symbols if x in index}
+        g = guard.get(s, {frozenset()})
+        if frozenset() not in g and _costly(d):
+            for conj in g:
+                for c, _ in conj:
+                    need |= {x for x in c.free_symbols if x in index}
+        deps[s] = need
+    order, done, temp = [], set(), set()
+
+    def visit(s) -> bool:
+        if s in done:
+            return True
+        if s in temp:
+            return False
+        temp.add(s)
+        for x in sorted(deps[s], key=index.get):
+            if not visit(x):
+                return False
+        temp.discard(s)
+        done.add(s)
+        order.append(s)
+        return True
+    if not all(visit(s) for s, _ in subs):       # a cycle: no guards
+        guard, order = {}, [s for s, _ in subs]
+    defs = dict(subs)
+
+    def statement(s) -> str:
+        d = defs[s]
+        g = guard.get(s, {frozenset()})
+        if frozenset() in g or not _costly(d):
+            return f"{pr._print(s)} = {pr._print(d)}"
+        ors = []
+        for conj in sorted(g, key=str):
+            ands = [f"({pr._print(c)})" if t else f"(not ({pr._print(c)}))"
+                    for c, t in sorted(conj, key=str)]
+            ors.append("(" + " and ".join(ands) + ")")
+        return f"{pr._print(s)} = ({pr._print(d)}) if ({' or '.join(ors)}) else math.nan"
+
     ins = ", ".join(f"a{j}" for j in range(len(syms)))
     outs = ", ".join(f"out{k}" for k in range(len(red)))
     lines = [f"# {json.dumps({'tag': _TAG, 'args': list(names), 'outputs': len(red)})}",
@@ -141,7 +253,7 @@ def source(names: Sequence[str], exprs: Sequence[sp.Expr]) -> str:
              f"def kernel(lo, hi, step, {ins}{', ' if ins else ''}{outs}):",
              "    for i in range(lo, hi):"]
     lines += [f"        v{j} = a{j}[i * step[{j}]]" for j in range(len(syms))]
-    lines += [f"        {pr._print(s)} = {pr._print(e)}" for s, e in subs]
+    lines += [f"        {statement(s)}" for s in order]
     lines += [f"        out{k}[i] = {pr._print(e)}" for k, e in enumerate(red)]
     return "\n".join(lines) + "\n"
 
