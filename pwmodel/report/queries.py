@@ -106,10 +106,30 @@ def scenario(mname: str, isolation: str = "nohz_other", preempt: str | None = No
 
 
 # ---- scalar queries (each a model call; the cover letter records them) -------------
-@functools.lru_cache(maxsize=4096)
+_EV: dict[tuple, pl.DataFrame] = {}        # evaluate() at one CPU count
+_EV_AT: dict[tuple, pl.DataFrame] = {}     # evaluate() at several
+
+
 def _evaluated(mname: str, isolation: str, preempt: str | None, callsite: str,
                overrides: tuple[tuple[str, float], ...], n_cpus: float) -> pl.DataFrame:
-    return E.evaluate(scenario(mname, isolation, preempt, callsite, overrides), [n_cpus])
+    key = (mname, isolation, preempt, callsite, overrides, n_cpus)
+    if key not in _EV:
+        _EV[key] = E.evaluate(scenario(mname, isolation, preempt, callsite, overrides), [n_cpus])
+    return _EV[key]
+
+
+def evaluated(mname: str, isolation: str, preempt: str | None, callsite: str,
+              overrides: tuple[tuple[str, float], ...], n_cpus: Sequence[float]) -> pl.DataFrame:
+    """:func:`pwmodel.evaluate.evaluate` at the CPU counts ``n_cpus``, in one call (kept);
+    its rows also serve :func:`metric` at each of them (a point's value does not depend on
+    the points evaluated with it: the same numbers)."""
+    key = (mname, isolation, preempt, callsite, overrides, tuple(n_cpus))
+    if key not in _EV_AT:
+        df = E.evaluate(scenario(mname, isolation, preempt, callsite, overrides), n_cpus)
+        for n in dict.fromkeys(n_cpus):
+            _EV.setdefault(key[:5] + (n,), df.filter(pl.col("n_cpus") == n))
+        _EV_AT[key] = df
+    return _EV_AT[key]
 
 
 def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
@@ -121,7 +141,8 @@ def metric(mname: str, isolation: str, preempt: str | None, callsite: str,
 
 def clear_caches() -> None:
     """Forget cached evaluations (a recomputation then calls the model again)."""
-    _evaluated.cache_clear()
+    _EV.clear()
+    _EV_AT.clear()
     _strategies.cache_clear()
     _line_moves_frame.cache_clear()
     _XO.clear()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from pwmodel import evaluate as E
 from pwmodel import params as P
 from pwmodel.models import wakeup as W
 from pwmodel.report import results as R
@@ -57,7 +56,7 @@ def _cells(df: pl.DataFrame, shown: tuple[tuple[str, str], ...]
 def block(rec: Recorder, cfg: R.Config, mname: str, isolation: str) -> list[str]:
     """The N = 1 .. 1024 table of one machine and isolation level."""
     sc = R.scenario(mname, isolation, None, cfg.callsite, cfg.overrides)
-    df = E.evaluate(sc, R.N_TABLE)
+    df = R.evaluated(mname, isolation, None, cfg.callsite, cfg.overrides, R.N_TABLE)
     m = R.machine(mname)
     lines = heading(f"{mname}: {W.LABELS[isolation]}")
     lines += wrap(f"call site {cfg.callsite}; preemption {sc.preempt}; QW config "
