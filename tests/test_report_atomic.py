@@ -8,6 +8,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import time
 from pathlib import Path
 
 import matplotlib
@@ -43,6 +44,11 @@ def stand_ins(monkeypatch):
             def fn():
                 if state["fail_at"] == name:
                     raise KeyboardInterrupt
+                if state.get("child_drew"):            # the figure process has taken one
+                    for _ in range(600):
+                        if state["child_drew"].exists():
+                            break
+                        time.sleep(0.1)
                 return f"{name} {state['version']}\n", Recorder()
             return fn
         return [("cover-letter.txt", make("cover-letter.txt")), ("table.txt", make("table.txt"))]
@@ -51,9 +57,13 @@ def stand_ins(monkeypatch):
         def make(stem):
             def fn():
                 if state["fail_at"] == stem:
-                    raise state.get("error", KeyboardInterrupt)
-                if state.get("kill") == stem and os.getpid() != state["parent"]:
-                    os.kill(os.getpid(), signal.SIGKILL)
+                    raise KeyboardInterrupt
+                if os.getpid() != state.get("parent", os.getpid()):    # in the figure process
+                    state["child_drew"].touch()
+                    if state.get("child_error"):
+                        raise state["child_error"]
+                    if state.get("kill"):
+                        os.kill(os.getpid(), signal.SIGKILL)
                 fig, ax = plt.subplots(figsize=(1, 1))
                 ax.set_title(state["version"])
                 return fig
@@ -108,34 +118,37 @@ def _no_child_left() -> None:
     assert not multiprocessing.active_children()
 
 
-def test_a_figure_failing_in_the_figure_process_raises_here(fake, tmp_path):
+def test_a_figure_failing_in_the_figure_process_raises_here(stand_ins, tmp_path, monkeypatch):
+    monkeypatch.setattr(B, "FIGURE_PROCESS", "always")
     out = tmp_path / "report"
     B.build(R.Config(machines=("intel-xeon-8375c-2s",)), out)
     before = _tree(out)
-    fake.update(version="two", fail_at="breakdown", error=ValueError("no such panel"))
+    stand_ins.update(version="two", child_error=ValueError("no such panel"), parent=os.getpid(),
+                     child_drew=tmp_path / "drew")
     with pytest.raises(ValueError, match="no such panel") as info:
         B.build(R.Config(machines=("intel-xeon-8375c-2s",)), out)
-    if B.FIGURE_PROCESS == "always":        # the child's traceback comes along
-        assert "no such panel" in str(info.value.__cause__)
+    assert "no such panel" in str(info.value.__cause__)     # the child's traceback comes along
+    assert "Traceback" in str(info.value.__cause__)
     assert _tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"], "temporary folder left"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drew", "report"], "temporary folder left"
     _no_child_left()
 
 
 def test_a_killed_figure_process_is_a_clear_error(stand_ins, tmp_path, monkeypatch):
     monkeypatch.setattr(B, "FIGURE_PROCESS", "always")
     out = tmp_path / "report"
-    stand_ins.update(kill="breakdown", parent=os.getpid())
+    stand_ins.update(kill=True, parent=os.getpid(), child_drew=tmp_path / "drew")
     with pytest.raises(B.FigureProcessError, match="ended unexpectedly"):
         B.build(R.Config(machines=("intel-xeon-8375c-2s",)), out)
-    assert not out.exists() and not list(tmp_path.iterdir()), "files left"
+    assert [p.name for p in tmp_path.iterdir()] == ["drew"], "files left"
     _no_child_left()
 
 
-def test_figure_process_gives_the_same_files(fake, tmp_path, monkeypatch):
+def test_figure_process_gives_the_same_files(stand_ins, tmp_path, monkeypatch):
     cfg = R.Config(machines=("intel-xeon-8375c-2s",))
+    monkeypatch.setattr(B, "FIGURE_PROCESS", "never")
     rep = B.build(cfg, tmp_path / "a")
-    monkeypatch.setattr(B, "FIGURE_PROCESS", "never" if B.FIGURE_PROCESS == "always" else "always")
+    monkeypatch.setattr(B, "FIGURE_PROCESS", "always")
     other = B.build(cfg, tmp_path / "b")
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
     assert [p.name for p in rep.files] == [p.name for p in other.files] == [

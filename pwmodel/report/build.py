@@ -192,6 +192,13 @@ def fork_is_safe() -> bool:
     return names <= _FORK_SAFE_THREADS | {me}
 
 
+# the order the two processes draw in (the child from the front, the parent from the back):
+# the longest first (measured on the bundled report), so that what is left when the parent
+# joins in is short figures, which the two share out evenly; the files keep their order
+DRAW_ORDER = ("requester-latency", "crossover-maps-rate", "crossover-map-isolation",
+              "strategies", "fastpath-tax", "victim-interruption", "sensitivity", "breakdown")
+
+
 class FigureProcessError(PwmodelError):
     """The figure process ended without saying why (killed, out of memory)."""
 
@@ -208,7 +215,8 @@ class Figures:
     ``stem.png`` and ``stem.svg``, each file atomically.
 
     With a second process (see :data:`FIGURE_PROCESS`): the child is forked before this
-    process computes anything, and takes figures from the front of the list while this one
+    process computes anything; it solves the report's crossovers and hands them over
+    (:meth:`crossovers`), then takes figures from the front of the list while this one
     writes the text; :meth:`finish` then takes what is left from the back, so the two end
     together. A figure that fails in the child raises the same exception here (its
     traceback chained); the child ignores Ctrl-C and is ended by :meth:`close` (and by the
@@ -218,6 +226,9 @@ class Figures:
     def __init__(self, cfg: R.Config, out: Path) -> None:
         self.cfg, self.out = cfg, out
         self.specs = figure_specs(cfg)
+        rank = {stem: i for i, stem in enumerate(DRAW_ORDER)}
+        self.order = sorted(range(len(self.specs)),
+                            key=lambda k: rank.get(self.specs[k][0], len(rank)))
         self.labels: dict[int, list[tuple[str, str]]] = {}
         self._crossovers: dict[tuple, object] | None = None
         self.proc = None
@@ -236,16 +247,17 @@ class Figures:
             child_end.close()
 
     def _take(self, front: bool) -> int | None:
-        """Index of the next figure not yet taken (from the front or the back), or None."""
+        """Index of the next figure not yet taken (from the front or the back of
+        :data:`DRAW_ORDER`), or None."""
         with self.lock:
             lo, hi = self.bounds[0], self.bounds[1]
             if lo >= hi:
                 return None
             if front:
                 self.bounds[0] = lo + 1
-                return lo
+                return self.order[lo]
             self.bounds[1] = hi - 1
-            return hi - 1
+            return self.order[hi - 1]
 
     def _render(self, k: int) -> list[tuple[str, str]]:
         stem, draw = self.specs[k]
