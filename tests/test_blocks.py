@@ -56,3 +56,22 @@ def test_class_counts_table_and_absent_class_equal_the_direct_forms() -> None:
         cv = lrulock.class_values(sc.wake_dist(), m, f)
         assert np.array_equal(cv["c2c_gap2_ns"], lrulock.gap_c2c_ns(m, f * w2))
         assert np.array_equal(cv["c2c_gap1_ns"], lrulock.gap_c2c_ns(m, f * w1))
+
+
+@pytest.mark.parametrize("name", M.bundled_names())
+def test_neighbour_table_from_one_period_equals_every_pair_tested(name: str) -> None:
+    """The cumulative neighbour c2c built from one period of the inner levels, repeated,
+    equals the sum over pairs (k-1, k) each assigned its own level (the innermost level
+    whose span does not divide k, the outermost otherwise), bit for bit, short and long."""
+    from pwmodel.machine import profile
+    m = M.get(name)
+    for top in (2, 5, 37, 3 * 4096 + 7, 10 ** 6):
+        k = np.arange(1, top, dtype=np.int64)
+        c = np.full(k.shape, m.levels[-1].c2c_ns)
+        span, assigned = 1, np.zeros(k.shape, dtype=bool)
+        for lv in m.levels[:-1]:
+            span *= lv.size
+            here = (k % span != 0) & ~assigned
+            c, assigned = np.where(here, lv.c2c_ns, c), assigned | here
+        profile._NBR_CUM.clear()
+        np.testing.assert_array_equal(m._neighbour_cum(top), np.concatenate([[0.0], np.cumsum(c)]))

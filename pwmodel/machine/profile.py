@@ -227,17 +227,24 @@ class Machine:
         have = _NBR_CUM.get(key)
         if have is not None and have.size >= max(top, 2):
             return have[:max(top, 2)]     # a prefix of the cumulative sum is the same sum
-        k = np.arange(1, max(top, 2), dtype=np.int64)      # pair (k-1, k), k = 1..top-1
-        c = np.full(k.shape, self.levels[-1].c2c_ns)
+        pairs = max(top, 2) - 1                             # pair (k-1, k), k = 1..top-1
+        # a pair's level depends on k modulo the inner levels' span only: the levels of one
+        # period of k (k = 0..period-1), repeated (the same values as testing every k)
+        period = int(np.prod([lv.size for lv in self.levels[:-1]], dtype=np.int64))
+        whole = period > pairs
+        r = np.arange(1, pairs + 1, dtype=np.int64) if whole else np.arange(period, dtype=np.int64)
+        c = np.full(r.shape, self.levels[-1].c2c_ns)
         span = 1
-        assigned = np.zeros(k.shape, dtype=bool)
+        assigned = np.zeros(r.shape, dtype=bool)
         for lv in self.levels[:-1]:
             span *= lv.size
-            here = (k % span != 0) & ~assigned
+            here = (r % span != 0) & ~assigned
             c = np.where(here, lv.c2c_ns, c)
             assigned |= here
         if self.levels and len(self.levels) == 1:
             c[:] = self.levels[0].c2c_ns
+        if not whole:
+            c = np.tile(c, -(-(pairs + 1) // period))[1:pairs + 1]
         cum = np.concatenate([[0.0], np.cumsum(c)])
         if len(_NBR_CUM) > 64:
             _NBR_CUM.clear()
