@@ -137,6 +137,55 @@ def test_named_code_needs_no_expressions_once_stored(tmp_path, monkeypatch) -> N
         PM.numeric_named("test derived", build, missing)
 
 
+def test_named_functions_run_stored_code_without_building(tmp_path, monkeypatch) -> None:
+    """The forms a decision evaluates by name (the share of slow wake-ups, the owner loss's
+    CDF and breakpoints, the utilisation law): once stored, a process that has forgotten them
+    (the in-memory table cleared) runs the stored code without building the expression, bit
+    for bit the values of the expression's own generated code; a damaged entry is built again."""
+    from pwmodel.models import fastpath as FP, rlsum, wakeup
+    monkeypatch.setenv("PWMODEL_CACHE", str(tmp_path / "c"))
+    _fresh_numeric(monkeypatch)
+    monkeypatch.setattr(PM, "_FUNCS", {})
+    rng = np.random.default_rng(5)
+    expr = wakeup.p_slow_expr("voluntary")
+    vals = {str(s): rng.uniform(0.01, 0.99, 300) for s in expr.free_symbols}
+    vals["tick_hz"] = rng.uniform(100, 1000, 300)
+    want = PM.numeric(expr, vals)
+    built = []
+
+    def build():
+        built.append(1)
+        return expr
+
+    first = PM.numeric_by_name("test p_slow", build, vals)
+    PM._FUNCS.clear()
+    again = PM.numeric_by_name("test p_slow", build, vals)
+    assert built == [1]
+    assert np.array_equal(want, first, equal_nan=True) and np.array_equal(want, again, equal_nan=True)
+    files = sorted((tmp_path / "c" / "named").glob("*.py"))
+    assert len(files) == 1
+    files[0].write_text("# {}\n")
+    PM._FUNCS.clear()
+    assert np.array_equal(want, PM.numeric_by_name("test p_slow", build, vals), equal_nan=True)
+    assert built == [1, 1]
+    # the owner loss's forms: the stored functions are those of the expressions
+    x, c = rng.uniform(0, 3000, 50), rng.uniform(20, 900, 50)
+    for key in ("cdf", "hold", "refetch"):
+        syms, e = rlsum._loss_expr(key)
+        fn, args = PM.named_function(f"rlsum.owner_loss {key}", lambda: (syms, e))
+        assert args == tuple(str(s) for s in syms)
+        pv = {a: rng.uniform(0.01, 2.0) for a in args[2:]}
+        ref = sp.lambdify(syms, e, modules=["scipy", "numpy"])
+        with np.errstate(all="ignore"):
+            got = np.broadcast_to(fn(x, c, *pv.values()), x.shape)
+            exp = np.broadcast_to(np.asarray(ref(x, c, *pv.values()), dtype=float), x.shape)
+        assert np.allclose(got, exp, rtol=1e-12, equal_nan=True), key
+    # the utilisation law as numbers: its expression's value, to the last bit or the next float
+    for cost, rate in zip(rng.uniform(0, 1e6, 200), 10 ** rng.uniform(0, 9, 200)):
+        old = float(FP.share_expr(sp.Float(cost), sp.Float(rate)))
+        assert abs(FP.share(cost, rate) - old) <= 2 * np.spacing(old)
+
+
 def test_fingerprint_tells_expressions_apart() -> None:
     x, y = sp.symbols("x y")
     xp = sp.Symbol("x", positive=True)

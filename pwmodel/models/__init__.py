@@ -274,6 +274,66 @@ def numeric_named(name: str, build: Callable[[], Sequence[sp.Expr]],
     return numeric_many(None, values, compiled=compiled, loop=loop)
 
 
+_FUNCS: dict[str, tuple[Callable, tuple[str, ...]]] = {}
+
+
+def named_function(name: str, build: Callable[[], tuple[list, object]]) -> tuple[Callable, tuple[str, ...]]:
+    """(generated function, the names of its arguments in order) of ``build()`` = (argument
+    symbols, an expression or a list of them): the code :func:`_lambdify` generates from
+    them, found in the cache folder by ``name`` and the sources of the model and parameter
+    modules (like :func:`compiled_named`), so that a process that finds the entry neither
+    builds the expression nor fingerprints it. The same code as ``_lambdify`` of the built
+    expression, hence the same values bit for bit. ``name`` must tell apart every
+    expression built under it (the arguments of the function that builds it)."""
+    got = _FUNCS.get(name)
+    if got is not None:
+        return got
+    import json
+    import scipy
+    from pwmodel import diskcache
+    key = diskcache.key(_NAMED_TAG, _CODE_TAG, "function", name, sp.__version__, np.__version__,
+                        scipy.__version__, diskcache.source_hash("pwmodel.models"),
+                        diskcache.source_hash("pwmodel.params")) + ".py"
+    data = diskcache.read("named", key)
+    if data is not None:
+        text = data.decode("utf-8", "replace")
+        try:
+            args = tuple(json.loads(text.split("\n", 1)[0][2:])["args"])
+        except (ValueError, KeyError, TypeError, IndexError):
+            args = None
+        if args is not None and all(isinstance(a, str) for a in args):
+            fn = _code_load(text, len(args))
+            if fn is not None:
+                _FUNCS[name] = (fn, args)
+                return _FUNCS[name]
+    syms, expr = build()
+    args = tuple(str(s) for s in syms)
+    fn, text = _lambdify_text(list(syms), expr)
+    if text is not None:
+        head, src = text.split("\n", 1)
+        meta = {**json.loads(head[2:]), "args": list(args)}
+        diskcache.write("named", key, ("# " + json.dumps(meta) + "\n" + src).encode("utf-8"))
+    _FUNCS[name] = (fn, args)
+    return _FUNCS[name]
+
+
+def numeric_by_name(name: str, build: Callable[[], sp.Expr], values: Mapping[str, object]) -> np.ndarray:
+    """:func:`numeric` of ``build()`` through :func:`named_function` (the expression built
+    only when the cache folder has no code for it): the same generated code, arguments and
+    values as :func:`numeric` of the built expression."""
+    def both() -> tuple[list, sp.Expr]:
+        expr = build()
+        return [SYMBOLS.get(n) or EXTRA[n] for n in free_names(expr)], expr
+    fn, names = named_function(name, both)
+    missing = [n for n in names if n not in values]
+    if missing:
+        from pwmodel.errors import PwmodelError
+        raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = fn(*[np.asarray(values[n], dtype=float) for n in names])
+    return np.asarray(out, dtype=float)
+
+
 def _named_loop(name: str, build: Callable[[], Sequence[sp.Expr]],
                 names: tuple[str, ...]) -> Callable | None:
     """The compiled loop (:mod:`pwmodel.models.loops`) of :func:`compiled_named`'s entry,

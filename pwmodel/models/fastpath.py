@@ -74,9 +74,17 @@ def share_expr(cost_ns: sp.Expr, rate_hz: sp.Expr) -> sp.Expr:
     return rate_hz * cost_ns * sp.Float(1e-9)
 
 
+def _share_args() -> tuple[list, sp.Expr]:
+    cost, rate = sp.Symbol("cost_ns"), sp.Symbol("rate_hz")
+    return [cost, rate], share_expr(cost, rate)
+
+
 def share(cost_ns: float, rate_hz: float) -> float:
-    """:func:`share_expr` of two numbers (ns, Hz)."""
-    return float(share_expr(sp.Float(cost_ns), sp.Float(rate_hz)))
+    """:func:`share_expr` of two numbers (ns, Hz), by the code generated from it
+    (:func:`pwmodel.models.named_function`)."""
+    from pwmodel.models import named_function
+    fn = named_function("fastpath.share_expr cost_ns rate_hz", _share_args)[0]
+    return float(fn(float(cost_ns), float(rate_hz)))
 
 
 def tax_fraction_expr(config: str, rate_hz: sp.Expr | None = None) -> sp.Expr:

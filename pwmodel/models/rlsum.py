@@ -397,19 +397,27 @@ def owner_loss_cdf_expr(x: sp.Expr, c2c: sp.Expr) -> sp.Expr:
                         (sp.exp(-lo * (s + r - x)), x < s + r), (1, True))
 
 
-@functools.lru_cache(maxsize=None)
-def _loss_fns():
-    from pwmodel.models import _lambdify
+def _loss_expr(key: str):
+    """(arguments x_ns, c2c_ns_ and the expression's parameters, the expression) of the
+    owner loss's CDF (``cdf``), spin (``hold``) or refetch (``refetch``) at distance c2c_ns_."""
     from pwmodel.models.symbols import EXTRA
     from pwmodel.params import SYMBOLS
     x, c = sp.Symbol("x_ns"), sp.Symbol("c2c_ns_")
-    exprs = {"cdf": owner_loss_cdf_expr(x, c), "hold": coherence.remote_hold_expr(c),
-             "refetch": coherence.owner_refetch_expr(c)}
+    e = {"cdf": lambda: owner_loss_cdf_expr(x, c), "hold": lambda: coherence.remote_hold_expr(c),
+         "refetch": lambda: coherence.owner_refetch_expr(c)}[key]()
+    names = tuple(sorted(str(s) for s in e.free_symbols if str(s) not in ("x_ns", "c2c_ns_")))
+    return [x, c] + [SYMBOLS.get(n) or EXTRA[n] for n in names], e
+
+
+@functools.lru_cache(maxsize=None)
+def _loss_fns():
+    """(generated function, parameter names after x_ns and c2c_ns_) of each owner-loss form
+    (:func:`_loss_expr`), kept in the cache folder by name (no SymPy work when cached)."""
+    from pwmodel.models import named_function
     out = {}
-    for key, e in exprs.items():
-        names = tuple(sorted(str(s) for s in e.free_symbols if str(s) not in ("x_ns", "c2c_ns_")))
-        syms = [x, c] + [SYMBOLS.get(n) or EXTRA[n] for n in names]
-        out[key] = (_lambdify(syms, e), names)
+    for key in ("cdf", "hold", "refetch"):
+        fn, args = named_function(f"rlsum.owner_loss {key}", functools.partial(_loss_expr, key))
+        out[key] = (fn, args[2:])
     return out
 
 
@@ -432,15 +440,23 @@ def owner_loss_max_cdf_expr(x: sp.Expr) -> sp.Expr:
     return (prod - none) / (1 - none)
 
 
-@functools.lru_cache(maxsize=None)
-def _max_cdf_fn():
-    from pwmodel.models import _lambdify
+def _max_cdf_expr():
+    """(arguments x_ns and the parameters, :func:`owner_loss_max_cdf_expr` of x_ns)."""
     from pwmodel.models.symbols import EXTRA
     from pwmodel.params import SYMBOLS
     x = sp.Symbol("x_ns")
     e = owner_loss_max_cdf_expr(x)
     names = tuple(sorted(str(s) for s in e.free_symbols if str(s) != "x_ns"))
-    return _lambdify([x] + [SYMBOLS.get(nm) or EXTRA[nm] for nm in names], e), names
+    return [x] + [SYMBOLS.get(nm) or EXTRA[nm] for nm in names], e
+
+
+@functools.lru_cache(maxsize=None)
+def _max_cdf_fn():
+    """(generated function, parameter names after x_ns) of :func:`_max_cdf_expr`, kept in
+    the cache folder by name (no SymPy work when cached)."""
+    from pwmodel.models import named_function
+    fn, args = named_function("rlsum.owner_loss_max_cdf", _max_cdf_expr)
+    return fn, args[1:]
 
 
 def owner_loss_emax(v, shape: tuple[int, ...], binomial: bool = False) -> np.ndarray:

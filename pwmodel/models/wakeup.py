@@ -104,6 +104,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Callable
 
 import sympy as sp
 
@@ -264,16 +265,18 @@ def sched_wait_dist(isolation: str, preempt_model: str, ps: ParamSet) -> D.Laten
     return D.LatencyDist([D.point(math.inf, 1.0, "never (FIFO spins)")], name="unbounded")
 
 
-def _num(expr: sp.Expr, ps: ParamSet) -> float:
-    from pwmodel.models import numeric
-    return float(numeric(expr, ps.values))
+def _num(name: str, build: Callable[[], sp.Expr], ps: ParamSet) -> float:
+    """The value of ``build()`` at ``ps``, by the code generated from it and kept under
+    ``name`` (:func:`pwmodel.models.numeric_by_name`: no SymPy work when it is cached)."""
+    from pwmodel.models import numeric_by_name
+    return float(numeric_by_name(name, build, ps.values))
 
 
 def busy_wait_dist(preempt_model: str, ps: ParamSet) -> D.LatencyDist:
     """Run-queue wait of a busy SCHED_OTHER target: 0, or the time to the next tick."""
     v = ps.values
     tick = 1e9 / v["tick_hz"]
-    p = _num(p_slow_expr(preempt_model), ps)
+    p = _num(f"wakeup.p_slow_expr {preempt_model}", lambda: p_slow_expr(preempt_model), ps)
     s, win = v["tick_phase_sync_fraction"], min(v["tick_phase_window_ns"], tick)
     comps = [D.point(0.0, 1 - p, "wake-up preemption")]
     if p > 0:
@@ -294,7 +297,7 @@ def wake_dist(isolation: str, preempt_model: str, ps: ParamSet) -> D.LatencyDist
     sigma = ps["wake_fast_sigma_fraction"] if isolation in BUSY else 0.0
     if sigma <= 0:
         return D.LatencyDist(w.components, w.shift_ns + m, name=f"queue->start {isolation}")
-    mf = _num(fast_mean_expr(isolation), ps)
+    mf = _num(f"wakeup.fast_mean_expr {isolation}", lambda: fast_mean_expr(isolation), ps)
     comps = []
     for c in w.components:
         if c.kind == "point" and c.a == 0.0:
