@@ -167,12 +167,12 @@ def test_whatif_keeps_what_a_change_does_not_alter(monkeypatch: pytest.MonkeyPat
     WI.clear_cache()
     st = NB.WhatIfState(machine="amd-epyc-7r13-2s", n_cpus=24, n_max=128, remote_rate_hz=50.0)
     a = WI.whatif(st, grid_points=6)
-    assert calls == {"crossover": 1, "evaluate": 2}
+    assert calls == {"crossover": 1, "evaluate": 1}, "a new scenario: grid and N in one call"
     b = WI.whatif(replace(st, objective="victim_worst"), grid_points=6)
-    assert calls == {"crossover": 1, "evaluate": 2}, "objective change recomputed the model"
+    assert calls == {"crossover": 1, "evaluate": 1}, "objective change recomputed the model"
     assert "victim_worst" in b.summary and b.crossover_n_cpus == a.crossover_n_cpus
     c = WI.whatif(replace(st, n_cpus=25), grid_points=6)
-    assert calls == {"crossover": 1, "evaluate": 3}, "CPU-count change recomputed the curve"
+    assert calls == {"crossover": 1, "evaluate": 2}, "CPU-count change recomputed the curve"
     assert 25 in c.curve["n_cpus"].to_list() and 24 not in c.curve["n_cpus"].to_list()
     WI.whatif(replace(st, dirty_fraction=0.25), grid_points=6)
     assert calls["crossover"] == 2, "a rate or fraction change must recompute"
@@ -259,6 +259,32 @@ def test_whatif_widget_updates_on_control_change(monkeypatch: pytest.MonkeyPatch
     assert "<table" in ex.table.value and "requester_mean_ns" in ex.table.value
     with pytest.raises(PwmodelError):
         ex.set(nonsense=1)
+
+
+def test_whatif_widget_kept_results_match_a_fresh_explorer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moving machine, isolation level and CPU count away and back (kept pieces of other
+    scenarios, the machine's profile read once) shows exactly what a fresh explorer shows."""
+    pytest.importorskip("ipywidgets")
+    import importlib
+    WI = importlib.import_module("pwmodel.notebook.whatif")
+    monkeypatch.setenv(NB.SMALL_ENV, "1")
+
+    def shown(ex: NB.WhatIf) -> tuple:
+        return ex.summary.value, ex.table.value, bytes(ex.image.value)
+
+    WI.clear_cache()
+    ex = NB.WhatIf(NB.WhatIfState(n_cpus=24, n_max=64))
+    steps = [{"machine": "amd-epyc-7r13-2s"}, {"isolation": "busy_other"}, {"n_cpus": 40},
+             {"machine": "intel-xeon-8375c-2s"}, {"objective": "victim_worst"},
+             {"isolation": "nohz_other"}, {"n_cpus": 24}, {"objective": "requester_mean"}]
+    seen = []
+    for step in steps:
+        ex.set(**step)
+        seen.append((ex.state, shown(ex)))
+    assert seen[-1][0] == NB.WhatIfState(n_cpus=24, n_max=64)
+    for state, got in seen:
+        WI.clear_cache()
+        assert shown(NB.WhatIf(state)) == got, f"kept results went stale at {state}"
 
 
 def test_whatif_widget_shows_bad_input_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:

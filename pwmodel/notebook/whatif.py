@@ -47,8 +47,9 @@ class WhatIfState:
     dirty_fraction: float = 0.5
     n_max: int = 1024
 
-    def scenario(self) -> Scenario:
-        m = M.get(self.machine)
+    def scenario(self, machine: M.Machine | None = None) -> Scenario:
+        """The model's scenario; ``machine``: this state's profile, if already read."""
+        m = machine if machine is not None else M.get(self.machine)
         return Scenario(m, self.isolation,
                         None if self.preempt_model == "profile" else self.preempt_model,
                         self.callsite,
@@ -120,13 +121,23 @@ def whatif(state: WhatIfState, grid_points: int | None = None) -> WhatIfResult:
     verdict; the objective only picks what the summary and the figure show."""
     col = check_objective(state.objective)
     key = _scenario_key(state)
-    sc = _cached("scenario", key, state.scenario)
+    # the profile is read once per file (not again for each level or rate of that machine)
+    sc = _cached("scenario", key, lambda: state.scenario(
+        _cached("machine", (_file_stamp(state.machine),), lambda: M.get(state.machine))))
     n = int(state.n_cpus)
     pts = grid_points or pick(33, 9)
     n_top = max(state.n_max, n)
     grid = np.unique(np.round(np.geomspace(1, n_top, pts)))
-    base = _cached("curve", (*key, n_top, pts), lambda: evaluate(sc, grid))
-    at = _cached("at_n", (*key, n), lambda: evaluate(sc, [n]))
+    curve_key, at_key = (*key, n_top, pts), (*key, n)
+    if ("curve", *curve_key) not in _CACHE and ("at_n", *at_key) not in _CACHE:
+        # a new scenario: the grid and N in one evaluation (each CPU count's values do not
+        # depend on the other counts evaluated with it), split into the two kept pieces
+        both = evaluate(sc, np.union1d(grid, [n]))
+        on_grid = pl.col("n_cpus").is_in(grid.astype(int).tolist())
+        _cached("curve", curve_key, lambda: both.filter(on_grid))
+        _cached("at_n", at_key, lambda: both.filter(pl.col("n_cpus") == n))
+    base = _cached("curve", curve_key, lambda: evaluate(sc, grid))
+    at = _cached("at_n", at_key, lambda: evaluate(sc, [n]))
     curve = base if n in grid else pl.concat([base, at]).sort(["n_cpus", "strategy"])
     q = at.filter(pl.col("strategy") == "QW").row(0, named=True)
     r = at.filter(pl.col("strategy") == "RL").row(0, named=True)
