@@ -132,6 +132,11 @@ def test_whatif_numbers_match_evaluate() -> None:
     got = res.at_n.filter(pl.col("metric") == "requester_mean_ns")
     assert got["qw"][0] == pytest.approx(q["requester_mean_ns"][0], rel=1e-12)
     assert 48 in res.curve["n_cpus"].to_list()
+    # the figure's curve: the objective's values of evaluate() at the same CPU counts, exactly
+    full = evaluate(Scenario(M.get("amd-epyc-7r13-2s"), "busy_other",
+                             overrides={"remote_rate_hz": 100.0, "local_rate_hz": 1e6,
+                                        "dirty_fraction": 0.5}), res.curve["n_cpus"].unique())
+    assert res.curve.equals(full.select(res.curve.columns))
     assert "N = 48 CPUs" in res.summary and "busy SCHED_OTHER" in res.summary
 
 
@@ -146,13 +151,13 @@ def test_whatif_summary_changes_with_inputs() -> None:
 
 
 def test_whatif_keeps_what_a_change_does_not_alter(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An objective or CPU-count change reuses the crossover (and the curve); the kept
-    pieces give the same numbers as a fresh evaluation."""
+    """An objective or CPU-count change reuses the crossover (and the curve of an objective
+    shown before); the kept pieces give the same numbers as a fresh evaluation."""
     import importlib
     from dataclasses import replace
     WI = importlib.import_module("pwmodel.notebook.whatif")
-    calls = {"crossover": 0, "evaluate": 0}
-    real_xo, real_ev = WI.crossover_n, WI.evaluate
+    calls = {"crossover": 0, "evaluate": 0, "metrics": 0}
+    real_xo, real_ev, real_m = WI.crossover_n, WI.evaluate, WI.metrics
 
     def xo(*a, **k):
         calls["crossover"] += 1
@@ -162,17 +167,27 @@ def test_whatif_keeps_what_a_change_does_not_alter(monkeypatch: pytest.MonkeyPat
         calls["evaluate"] += 1
         return real_ev(*a, **k)
 
+    def me(*a, **k):
+        calls["metrics"] += 1
+        return real_m(*a, **k)
+
     monkeypatch.setattr(WI, "crossover_n", xo)
     monkeypatch.setattr(WI, "evaluate", ev)
+    monkeypatch.setattr(WI, "metrics", me)
     WI.clear_cache()
     st = NB.WhatIfState(machine="amd-epyc-7r13-2s", n_cpus=24, n_max=128, remote_rate_hz=50.0)
     a = WI.whatif(st, grid_points=6)
-    assert calls == {"crossover": 1, "evaluate": 1}, "a new scenario: grid and N in one call"
+    assert calls == {"crossover": 1, "evaluate": 1, "metrics": 1}
+    assert a.curve.columns == ["n_cpus", "strategy", "requester_mean_ns"]
     b = WI.whatif(replace(st, objective="victim_worst"), grid_points=6)
-    assert calls == {"crossover": 1, "evaluate": 1}, "objective change recomputed the model"
+    assert calls == {"crossover": 1, "evaluate": 1, "metrics": 2}, \
+        "objective change recomputed more than its own curve"
     assert "victim_worst" in b.summary and b.crossover_n_cpus == a.crossover_n_cpus
+    WI.whatif(st, grid_points=6)
+    assert calls == {"crossover": 1, "evaluate": 1, "metrics": 2}, "a curve shown before, again"
     c = WI.whatif(replace(st, n_cpus=25), grid_points=6)
-    assert calls == {"crossover": 1, "evaluate": 2}, "CPU-count change recomputed the curve"
+    assert calls == {"crossover": 1, "evaluate": 2, "metrics": 2}, \
+        "CPU-count change recomputed the curve"
     assert 25 in c.curve["n_cpus"].to_list() and 24 not in c.curve["n_cpus"].to_list()
     WI.whatif(replace(st, dirty_fraction=0.25), grid_points=6)
     assert calls["crossover"] == 2, "a rate or fraction change must recompute"
