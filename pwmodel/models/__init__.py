@@ -196,19 +196,32 @@ def _compile(expr: sp.Expr) -> tuple[Callable, tuple[str, ...]]:
     return _lambdify(syms, expr), names
 
 
-def numeric(expr: sp.Expr, values: Mapping[str, object]) -> np.ndarray:
-    """Evaluate ``expr`` with NumPy on scalar or array ``values`` (lambdified once, cached)."""
-    fn, names = _compile(expr)
+def _args(names: Sequence[str], values: Mapping[str, object]) -> list[np.ndarray]:
+    """The values of ``names`` as float arrays, in that order; a missing one is refused by
+    name."""
     missing = [n for n in names if n not in values]
     if missing:
         from pwmodel.errors import PwmodelError
         raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
-    # NumPy scalars, not Python floats: a branch of a Piecewise that is not taken may
-    # divide by zero (both branches are computed); NumPy gives inf/nan there, and the
-    # select() keeps the branch that applies
+    return [np.asarray(values[n], dtype=float) for n in names]
+
+
+def _call(fn: Callable, names: Sequence[str], values: Mapping[str, object]) -> np.ndarray:
+    """``fn`` (generated code of one expression) of the values of ``names``.
+
+    NumPy scalars, not Python floats: a branch of a Piecewise that is not taken may
+    divide by zero (both branches are computed); NumPy gives inf/nan there, and the
+    select() keeps the branch that applies."""
+    args = _args(names, values)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = fn(*[np.asarray(values[n], dtype=float) for n in names])
+        out = fn(*args)
     return np.asarray(out, dtype=float)
+
+
+def numeric(expr: sp.Expr, values: Mapping[str, object]) -> np.ndarray:
+    """Evaluate ``expr`` with NumPy on scalar or array ``values`` (lambdified once, cached)."""
+    fn, names = _compile(expr)
+    return _call(fn, names, values)
 
 
 _CHUNK = 16_384     # elements per block: a few hundred kB of temporaries per block
@@ -325,13 +338,7 @@ def numeric_by_name(name: str, build: Callable[[], sp.Expr], values: Mapping[str
         expr = build()
         return [SYMBOLS.get(n) or EXTRA[n] for n in free_names(expr)], expr
     fn, names = named_function(name, both)
-    missing = [n for n in names if n not in values]
-    if missing:
-        from pwmodel.errors import PwmodelError
-        raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = fn(*[np.asarray(values[n], dtype=float) for n in names])
-    return np.asarray(out, dtype=float)
+    return _call(fn, names, values)
 
 
 def _named_loop(name: str, build: Callable[[], Sequence[sp.Expr]],
@@ -415,11 +422,7 @@ def numeric_many(exprs: tuple[sp.Expr, ...] | list[sp.Expr] | None, values: Mapp
             return loops.kernel(_many_stem(exprs), names, lambda: exprs)
     else:
         fn, names, n_out = compiled
-    missing = [n for n in names if n not in values]
-    if missing:
-        from pwmodel.errors import PwmodelError
-        raise PwmodelError(f"missing value for {', '.join(missing)}", field=missing[0])
-    args = [np.asarray(values[n], dtype=float) for n in names]
+    args = _args(names, values)
     shape = np.broadcast_shapes(*(a.shape for a in args)) if args else ()
     size = int(np.prod(shape)) if shape else 1
     if size < 2 * _CHUNK:
