@@ -237,6 +237,50 @@ def _compile_many(exprs: tuple[sp.Expr, ...]) -> tuple[Callable, tuple[str, ...]
 _NAMED_TAG = "named v1"
 
 
+def _source_key(*parts: str) -> str:
+    """Cache key of generated code known by name (``parts``): the name with the sources of
+    the model and parameter modules, which all the expressions are made of, and the
+    versions of SymPy, NumPy and SciPy that generate and run it."""
+    import scipy
+    from pwmodel import diskcache
+    return diskcache.key(_NAMED_TAG, *parts, sp.__version__, np.__version__, scipy.__version__,
+                         diskcache.source_hash("pwmodel.models"),
+                         diskcache.source_hash("pwmodel.params"))
+
+
+def _named_code(parts: tuple[str, ...], build: Callable[[], tuple[list, object]]
+                ) -> tuple[Callable, tuple[str, ...], int]:
+    """(generated function, the names of its arguments in order, number of outputs) of
+    ``build()`` = (argument symbols, an expression or a list of them): the code
+    :func:`_lambdify` generates from them, kept in the cache folder under ``parts`` and the
+    sources of the model and parameter modules (any change to them gives a new entry) and
+    the versions of SymPy, NumPy and SciPy. An entry that cannot be read is made again."""
+    import json
+    from pwmodel import diskcache
+    key = _source_key(_CODE_TAG, *parts) + ".py"
+    data = diskcache.read("named", key)
+    if data is not None:
+        text = data.decode("utf-8", "replace")
+        try:
+            head = json.loads(text.split("\n", 1)[0][2:])
+            args, n_out = tuple(head["args"]), int(head["outputs"])
+        except (ValueError, KeyError, TypeError, IndexError):
+            args, n_out = None, 0
+        if args is not None and all(isinstance(n, str) for n in args):
+            fn = _code_load(text, len(args))
+            if fn is not None:
+                return fn, args, n_out
+    syms, expr = build()
+    args = tuple(str(x) for x in syms)
+    n_out = len(expr) if isinstance(expr, (list, tuple)) else 1
+    fn, text = _lambdify_text(list(syms), expr)
+    if text is not None:
+        head, src = text.split("\n", 1)
+        meta = {**json.loads(head[2:]), "args": list(args), "outputs": n_out}
+        diskcache.write("named", key, ("# " + json.dumps(meta) + "\n" + src).encode("utf-8"))
+    return fn, args, n_out
+
+
 @functools.lru_cache(maxsize=None)
 def compiled_named(name: str, build: Callable[[], Sequence[sp.Expr]]) -> tuple[Callable, tuple[str, ...], int]:
     """(generated function, argument names, number of outputs) of the expressions ``build()`` returns, found in
@@ -248,32 +292,11 @@ def compiled_named(name: str, build: Callable[[], Sequence[sp.Expr]]) -> tuple[C
     (arguments in :func:`numeric_many`'s order), so the values are those of
     :func:`numeric_many` on the same expressions, bit for bit
     (checked in the tests); any change to a model or parameter source gives a new entry."""
-    import json
-    import scipy
-    from pwmodel import diskcache
-    key = diskcache.key(_NAMED_TAG, _CODE_TAG, name, sp.__version__, np.__version__,
-                        scipy.__version__, diskcache.source_hash("pwmodel.models"),
-                        diskcache.source_hash("pwmodel.params")) + ".py"
-    data = diskcache.read("named", key)
-    if data is not None:
-        text = data.decode("utf-8", "replace")
-        try:
-            head = json.loads(text.split("\n", 1)[0][2:])
-            names, n_out = tuple(head["args"]), int(head["outputs"])
-        except (ValueError, KeyError, TypeError, IndexError):
-            names, n_out = None, 0
-        if names is not None and all(isinstance(n, str) for n in names):
-            fn = _code_load(text, len(names))
-            if fn is not None:
-                return fn, names, n_out
-    exprs = tuple(build())
-    names = tuple(sorted({str(s) for e in exprs for s in e.free_symbols}))
-    fn, text = _lambdify_text([SYMBOLS.get(n) or EXTRA[n] for n in names], list(exprs))
-    if text is not None:
-        head, src = text.split("\n", 1)
-        meta = {**json.loads(head[2:]), "args": list(names), "outputs": len(exprs)}
-        diskcache.write("named", key, ("# " + json.dumps(meta) + "\n" + src).encode("utf-8"))
-    return fn, names, len(exprs)
+    def both() -> tuple[list, list]:
+        exprs = list(build())
+        names = sorted({str(x) for e in exprs for x in e.free_symbols})
+        return [SYMBOLS.get(n) or EXTRA[n] for n in names], exprs
+    return _named_code((name,), both)
 
 
 def numeric_named(name: str, build: Callable[[], Sequence[sp.Expr]],
@@ -299,35 +322,9 @@ def named_function(name: str, build: Callable[[], tuple[list, object]]) -> tuple
     expression, hence the same values bit for bit. ``name`` must tell apart every
     expression built under it (the arguments of the function that builds it)."""
     got = _FUNCS.get(name)
-    if got is not None:
-        return got
-    import json
-    import scipy
-    from pwmodel import diskcache
-    key = diskcache.key(_NAMED_TAG, _CODE_TAG, "function", name, sp.__version__, np.__version__,
-                        scipy.__version__, diskcache.source_hash("pwmodel.models"),
-                        diskcache.source_hash("pwmodel.params")) + ".py"
-    data = diskcache.read("named", key)
-    if data is not None:
-        text = data.decode("utf-8", "replace")
-        try:
-            args = tuple(json.loads(text.split("\n", 1)[0][2:])["args"])
-        except (ValueError, KeyError, TypeError, IndexError):
-            args = None
-        if args is not None and all(isinstance(a, str) for a in args):
-            fn = _code_load(text, len(args))
-            if fn is not None:
-                _FUNCS[name] = (fn, args)
-                return _FUNCS[name]
-    syms, expr = build()
-    args = tuple(str(s) for s in syms)
-    fn, text = _lambdify_text(list(syms), expr)
-    if text is not None:
-        head, src = text.split("\n", 1)
-        meta = {**json.loads(head[2:]), "args": list(args)}
-        diskcache.write("named", key, ("# " + json.dumps(meta) + "\n" + src).encode("utf-8"))
-    _FUNCS[name] = (fn, args)
-    return _FUNCS[name]
+    if got is None:
+        got = _FUNCS[name] = _named_code(("function", name), build)[:2]
+    return got
 
 
 def numeric_by_name(name: str, build: Callable[[], sp.Expr], values: Mapping[str, object]) -> np.ndarray:
@@ -345,13 +342,8 @@ def _named_loop(name: str, build: Callable[[], Sequence[sp.Expr]],
                 names: tuple[str, ...]) -> Callable | None:
     """The compiled loop (:mod:`pwmodel.models.loops`) of :func:`compiled_named`'s entry,
     keyed like it: by name and the model and parameter sources."""
-    import scipy
-    from pwmodel import diskcache
     from pwmodel.models import loops
-    stem = diskcache.key(_NAMED_TAG, name, sp.__version__, np.__version__, scipy.__version__,
-                         diskcache.source_hash("pwmodel.models"),
-                         diskcache.source_hash("pwmodel.params"))
-    return loops.kernel(stem, names, build)
+    return loops.kernel(_source_key(name), names, build)
 
 
 @functools.lru_cache(maxsize=128)
